@@ -1,0 +1,136 @@
+public enum ElfClass: UInt8, Hashable, Sendable {
+    case elf32 = 1
+    case elf64 = 2
+
+    public var bits: Int { self == .elf32 ? 32 : 64 }
+    /// sizeof(Elf_Ehdr) / sizeof(Elf_Phdr) for this class (R-ELF-1, R-ELF-7).
+    public var ehdrSize: Int { self == .elf32 ? 52 : 64 }
+    public var phdrSize: Int { self == .elf32 ? 32 : 56 }
+}
+
+public enum Endian: UInt8, Hashable, Sendable {
+    case little = 1
+    case big = 2
+
+    public var name: String { self == .little ? "little" : "big" }
+}
+
+/// Per-architecture parameters (SPEC §3). Values the SPEC marks UNVERIFIED were checked against
+/// the OpenBSD tree where possible; see docs/decisions.md.
+public struct Arch: Hashable, Sendable, CustomStringConvertible {
+    public var name: String
+    public var elfClass: ElfClass
+    public var endian: Endian
+    public var machine: UInt16
+    /// R-ARCH-1: distance D from the trap instruction to the saved pc (sigcoderet − sigcodecall).
+    public var trapDistance: UInt64
+    /// Lowest and one-past-highest user address (R-PIN-4 map bounds, R-KB-7 user limit).
+    public var vmMinAddress: UInt64
+    public var vmMaxUserAddress: UInt64
+    public var pageSize: UInt64
+
+    public init(
+        name: String, elfClass: ElfClass, endian: Endian, machine: UInt16, trapDistance: UInt64,
+        vmMinAddress: UInt64, vmMaxUserAddress: UInt64, pageSize: UInt64
+    ) {
+        self.name = name
+        self.elfClass = elfClass
+        self.endian = endian
+        self.machine = machine
+        self.trapDistance = trapDistance
+        self.vmMinAddress = vmMinAddress
+        self.vmMaxUserAddress = vmMaxUserAddress
+        self.pageSize = pageSize
+    }
+
+    /// Pointer width in bytes (R-ARCH-2).
+    public var pointerBytes: Int { elfClass == .elf32 ? 4 : 8 }
+    /// All-ones in pointer width: address arithmetic wraps modulo 2^(8·pointerBytes).
+    public var addressMask: UInt64 { elfClass == .elf32 ? 0xFFFF_FFFF : .max }
+    /// sizeof(struct __kbind) (§2.3).
+    public var kbindHeaderSize: Int { 2 * pointerBytes }
+    /// KBIND_BLOCK_MAX × sizeof(__kbind) + KBIND_DATA_MAX (§2.3).
+    public var kbindParamMax: Int { Kbind.blockMax * kbindHeaderSize + Kbind.dataMax }
+
+    public var description: String { name }
+
+    public static let amd64 = Arch(
+        name: "amd64", elfClass: .elf64, endian: .little, machine: 62, trapDistance: 2,
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0x7f7f_ffff_c000, pageSize: 4096)
+    public static let i386 = Arch(
+        name: "i386", elfClass: .elf32, endian: .little, machine: 3, trapDistance: 2,
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0xcf7f_e000, pageSize: 4096)
+    public static let arm64 = Arch(
+        name: "arm64", elfClass: .elf64, endian: .little, machine: 183, trapDistance: 12,
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0xff_ffff_c000, pageSize: 4096)
+    public static let armv7 = Arch(
+        name: "armv7", elfClass: .elf32, endian: .little, machine: 40, trapDistance: 12,
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0xbfff_e000, pageSize: 4096)
+    public static let riscv64 = Arch(
+        name: "riscv64", elfClass: .elf64, endian: .little, machine: 243, trapDistance: 4,
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0x3f_ffff_c000, pageSize: 4096)
+    public static let powerpc64 = Arch(
+        name: "powerpc64", elfClass: .elf64, endian: .big, machine: 21, trapDistance: 4,
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0xbfff_ffff_f000, pageSize: 4096)
+    public static let powerpc = Arch(
+        name: "powerpc", elfClass: .elf32, endian: .big, machine: 20, trapDistance: 4,
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0xbfff_f000, pageSize: 4096)
+    public static let sparc64 = Arch(
+        name: "sparc64", elfClass: .elf64, endian: .big, machine: 43, trapDistance: 4,
+        vmMinAddress: 0x2000, vmMaxUserAddress: 0xffff_ffff_ffff_e000, pageSize: 8192)
+    public static let mips64 = Arch(
+        name: "mips64", elfClass: .elf64, endian: .big, machine: 8, trapDistance: 4,
+        vmMinAddress: 0x4000, vmMaxUserAddress: 0x100_0000_0000, pageSize: 16384)
+    public static let mips64el = Arch(
+        name: "mips64el", elfClass: .elf64, endian: .little, machine: 8, trapDistance: 4,
+        vmMinAddress: 0x4000, vmMaxUserAddress: 0x100_0000_0000, pageSize: 16384)
+
+    public static let all: [Arch] = [
+        .amd64, .i386, .arm64, .armv7, .riscv64, .powerpc64, .powerpc, .sparc64, .mips64, .mips64el,
+    ]
+
+    public static func named(_ name: String) -> Arch? {
+        all.first { $0.name == name }
+    }
+
+    /// The arch whose (machine, class, data) match, if any.
+    public static func matching(machine: UInt16, elfClass: ElfClass, endian: Endian) -> Arch? {
+        all.first { $0.machine == machine && $0.elfClass == elfClass && $0.endian == endian }
+    }
+}
+
+/// Kernel-wide parameters the SPEC asks to keep adjustable.
+public struct KernelConfig: Hashable, Sendable {
+    /// SYS_MAXSYSCALL: one past the last system-call number (§2.2).
+    public var maxSyscall: UInt32
+    /// MAXPATHLEN (R-ELF-9).
+    public var maxPathLen: UInt64
+    /// ELF_RANDOMIZE_LIMIT (R-ELF-15, R-ELF-22).
+    public var randomizeLimit: UInt64
+    /// errno for a kbind write into unmapped or never-writable memory (R-KB-12).
+    public var kbindFaultErrno: OpenBSDErrno
+
+    public init(
+        maxSyscall: UInt32 = 331, maxPathLen: UInt64 = 1024, randomizeLimit: UInt64 = 1024 * 1024,
+        kbindFaultErrno: OpenBSDErrno = .EFAULT
+    ) {
+        self.maxSyscall = maxSyscall
+        self.maxPathLen = maxPathLen
+        self.randomizeLimit = randomizeLimit
+        self.kbindFaultErrno = kbindFaultErrno
+    }
+
+    public static let openbsd = KernelConfig()
+
+    /// R-PT-1: the largest PT_OPENBSD_SYSCALLS p_filesz accepted (two 8-byte entries per number).
+    public var maxPinTableBytes: UInt64 { UInt64(maxSyscall) * 2 * 8 }
+}
+
+/// System-call numbers the rules name (§2.2).
+public enum Sysno {
+    public static let exit: UInt32 = 1
+    public static let execve: UInt32 = 59
+    public static let kbind: UInt32 = 86
+    public static let sigreturn: UInt32 = 103
+    public static let pinsyscalls: UInt32 = 158
+}

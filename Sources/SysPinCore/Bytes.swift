@@ -1,0 +1,69 @@
+/// Bounds-checked, endian-aware reads over an image's bytes. Every read returns nil instead of
+/// trapping; bounds are written as `offset <= count - length` so they cannot overflow (swift-nio).
+public struct ByteView: Sendable {
+    public let bytes: [UInt8]
+    public let endian: Endian
+
+    public init(_ bytes: [UInt8], endian: Endian) {
+        self.bytes = bytes
+        self.endian = endian
+    }
+
+    public var count: UInt64 { UInt64(bytes.count) }
+
+    /// True when `length` bytes at `offset` lie inside the buffer.
+    @inlinable
+    public func contains(offset: UInt64, length: UInt64) -> Bool {
+        length <= count && offset <= count - length
+    }
+
+    public func slice(offset: UInt64, length: UInt64) -> [UInt8]? {
+        guard contains(offset: offset, length: length) else { return nil }
+        return Array(bytes[Int(offset)..<Int(offset + length)])
+    }
+
+    public func u8(_ offset: UInt64) -> UInt8? {
+        guard contains(offset: offset, length: 1) else { return nil }
+        return bytes[Int(offset)]
+    }
+
+    public func u16(_ offset: UInt64) -> UInt16? {
+        guard let v = uint(offset, width: 2) else { return nil }
+        return UInt16(truncatingIfNeeded: v)
+    }
+
+    public func u32(_ offset: UInt64) -> UInt32? {
+        guard let v = uint(offset, width: 4) else { return nil }
+        return UInt32(truncatingIfNeeded: v)
+    }
+
+    public func u64(_ offset: UInt64) -> UInt64? { uint(offset, width: 8) }
+
+    /// An unsigned integer of `width` bytes (1...8) in this view's byte order.
+    public func uint(_ offset: UInt64, width: Int) -> UInt64? {
+        guard contains(offset: offset, length: UInt64(width)) else { return nil }
+        return Self.decode(bytes, at: Int(offset), width: width, endian: endian)
+    }
+
+    @inlinable
+    static func decode(_ bytes: [UInt8], at start: Int, width: Int, endian: Endian) -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<width {
+            let b = UInt64(bytes[endian == .little ? start + width - 1 - i : start + i])
+            v = v << 8 | b
+        }
+        return v
+    }
+}
+
+extension Endian {
+    /// `value` as `width` bytes in this byte order.
+    public func encode(_ value: UInt64, width: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: width)
+        for i in 0..<width {
+            let b = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))
+            out[self == .little ? i : width - 1 - i] = b
+        }
+        return out
+    }
+}

@@ -1,0 +1,174 @@
+/// ELF program-header type: an open newtype, so unknown values are representable (gimli-rs/object).
+public struct SegmentType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public init(_ rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let null = SegmentType(0)
+    public static let load = SegmentType(1)
+    public static let dynamic = SegmentType(2)
+    public static let interp = SegmentType(3)
+    public static let note = SegmentType(4)
+    public static let shlib = SegmentType(5)
+    public static let phdr = SegmentType(6)
+    public static let tls = SegmentType(7)
+    public static let gnuEHFrame = SegmentType(0x6474_e550)
+    public static let gnuStack = SegmentType(0x6474_e551)
+    public static let gnuRelro = SegmentType(0x6474_e552)
+    public static let openbsdMutable = SegmentType(0x65a3_dbe5)
+    public static let openbsdRandomize = SegmentType(0x65a3_dbe6)
+    public static let openbsdWXNeeded = SegmentType(0x65a3_dbe7)
+    public static let openbsdNoBTCFI = SegmentType(0x65a3_dbe8)
+    public static let openbsdSyscalls = SegmentType(0x65a3_dbe9)
+
+    static let names: [(SegmentType, String)] = [
+        (.null, "NULL"), (.load, "LOAD"), (.dynamic, "DYNAMIC"), (.interp, "INTERP"), (.note, "NOTE"),
+        (.shlib, "SHLIB"), (.phdr, "PHDR"), (.tls, "TLS"), (.gnuEHFrame, "GNU_EH_FRAME"),
+        (.gnuStack, "GNU_STACK"), (.gnuRelro, "GNU_RELRO"), (.openbsdMutable, "OPENBSD_MUTABLE"),
+        (.openbsdRandomize, "OPENBSD_RANDOMIZE"), (.openbsdWXNeeded, "OPENBSD_WXNEEDED"),
+        (.openbsdNoBTCFI, "OPENBSD_NOBTCFI"), (.openbsdSyscalls, "OPENBSD_SYSCALLS"),
+    ]
+
+    public var name: String {
+        for (t, n) in Self.names where t == self { return n }
+        return "0x" + String(rawValue, radix: 16)
+    }
+
+    public var description: String { name }
+}
+
+/// e_type as an open newtype.
+public struct ElfType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    public static let none = ElfType(rawValue: 0)
+    public static let rel = ElfType(rawValue: 1)
+    public static let exec = ElfType(rawValue: 2)
+    public static let dyn = ElfType(rawValue: 3)
+    public static let core = ElfType(rawValue: 4)
+
+    public var name: String {
+        switch self {
+        case .none: return "NONE"
+        case .rel: return "REL"
+        case .exec: return "EXEC"
+        case .dyn: return "DYN"
+        case .core: return "CORE"
+        default: return "0x" + String(rawValue, radix: 16)
+        }
+    }
+
+    public var description: String { name }
+}
+
+public enum ProgramFlags {
+    public static let x: UInt32 = 1
+    public static let w: UInt32 = 2
+    public static let r: UInt32 = 4
+}
+
+/// The ELF file header as stored, widened to 64 bits. Reading it validates nothing but that the
+/// bytes exist; acceptance is `ExecRules`' job.
+public struct ElfHeader: Hashable, Sendable {
+    public static let magic: [UInt8] = [0x7f, 0x45, 0x4c, 0x46]
+    /// ELFOSABI_OPENBSD (R-ELF-12).
+    public static let osabiOpenBSD: UInt8 = 12
+
+    public var hasMagic: Bool
+    public var identClass: UInt8
+    public var identData: UInt8
+    public var identVersion: UInt8
+    public var osabi: UInt8
+    public var elfClass: ElfClass
+    public var endian: Endian
+    public var type: ElfType
+    public var machine: UInt16
+    public var version: UInt32
+    public var entry: UInt64
+    public var phoff: UInt64
+    public var shoff: UInt64
+    public var flags: UInt32
+    public var ehsize: UInt16
+    public var phentsize: UInt16
+    public var phnum: UInt16
+    public var shentsize: UInt16
+    public var shnum: UInt16
+    public var shstrndx: UInt16
+
+    /// Reads the header laid out for `elfClass`/`endian` (the kernel reads its own native
+    /// struct, whatever e_ident says). nil when the bytes are too short.
+    public static func read(_ bytes: [UInt8], elfClass: ElfClass, endian: Endian) -> ElfHeader? {
+        let v = ByteView(bytes, endian: endian)
+        guard v.contains(offset: 0, length: UInt64(elfClass.ehdrSize)) else { return nil }
+        let w = elfClass == .elf64 ? 8 : 4
+        let o: UInt64 = 24
+        let ow = UInt64(w)
+        let after = o + 3 * ow  // e_flags
+        return ElfHeader(
+            hasMagic: Array(bytes[0..<4]) == magic,
+            identClass: bytes[4], identData: bytes[5], identVersion: bytes[6], osabi: bytes[7],
+            elfClass: elfClass, endian: endian,
+            type: ElfType(rawValue: v.u16(16)!), machine: v.u16(18)!, version: v.u32(20)!,
+            entry: v.uint(o, width: w)!, phoff: v.uint(o + ow, width: w)!,
+            shoff: v.uint(o + 2 * ow, width: w)!, flags: v.u32(after)!,
+            ehsize: v.u16(after + 4)!, phentsize: v.u16(after + 6)!, phnum: v.u16(after + 8)!,
+            shentsize: v.u16(after + 10)!, shnum: v.u16(after + 12)!, shstrndx: v.u16(after + 14)!)
+    }
+
+    /// Class and byte order as e_ident states them; nil when either byte is not a valid value.
+    public static func identity(_ bytes: [UInt8]) -> (ElfClass, Endian)? {
+        guard bytes.count >= 16, let c = ElfClass(rawValue: bytes[4]), let d = Endian(rawValue: bytes[5])
+        else { return nil }
+        return (c, d)
+    }
+}
+
+public struct ProgramHeader: Hashable, Sendable {
+    public var type: SegmentType
+    public var flags: UInt32
+    public var offset: UInt64
+    public var vaddr: UInt64
+    public var paddr: UInt64
+    public var filesz: UInt64
+    public var memsz: UInt64
+    public var align: UInt64
+
+    public init(
+        type: SegmentType, flags: UInt32, offset: UInt64, vaddr: UInt64, paddr: UInt64 = 0,
+        filesz: UInt64, memsz: UInt64, align: UInt64
+    ) {
+        self.type = type
+        self.flags = flags
+        self.offset = offset
+        self.vaddr = vaddr
+        self.paddr = paddr
+        self.filesz = filesz
+        self.memsz = memsz
+        self.align = align
+    }
+
+    public var isWritable: Bool { flags & ProgramFlags.w != 0 }
+    public var isExecutable: Bool { flags & ProgramFlags.x != 0 }
+
+    /// Reads program header `index` of the table at `phoff`, in the kernel's struct layout for the
+    /// class (e_phentsize is not consulted, R-ELF-7).
+    static func read(_ v: ByteView, elfClass: ElfClass, phoff: UInt64, index: Int) -> ProgramHeader? {
+        let size = UInt64(elfClass.phdrSize)
+        let (rel, overflow) = size.multipliedReportingOverflow(by: UInt64(index))
+        guard !overflow else { return nil }
+        let (base, o2) = phoff.addingReportingOverflow(rel)
+        guard !o2, v.contains(offset: base, length: size) else { return nil }
+        if elfClass == .elf64 {
+            return ProgramHeader(
+                type: SegmentType(v.u32(base)!), flags: v.u32(base + 4)!, offset: v.u64(base + 8)!,
+                vaddr: v.u64(base + 16)!, paddr: v.u64(base + 24)!, filesz: v.u64(base + 32)!,
+                memsz: v.u64(base + 40)!, align: v.u64(base + 48)!)
+        }
+        return ProgramHeader(
+            type: SegmentType(v.u32(base)!), flags: v.u32(base + 24)!,
+            offset: UInt64(v.u32(base + 4)!), vaddr: UInt64(v.u32(base + 8)!),
+            paddr: UInt64(v.u32(base + 12)!), filesz: UInt64(v.u32(base + 16)!),
+            memsz: UInt64(v.u32(base + 20)!), align: UInt64(v.u32(base + 28)!))
+    }
+}

@@ -1,0 +1,149 @@
+/// User memory kbind may write (the scenario's `mappings`): [start, end) ranges, writable or not.
+public struct MemoryMapping: Hashable, Sendable {
+    public var start: UInt64
+    public var end: UInt64
+    public var writable: Bool
+    public init(start: UInt64, end: UInt64, writable: Bool) {
+        self.start = start
+        self.end = end
+        self.writable = writable
+    }
+}
+
+/// One piece kbind stored: `bytes` at `address`.
+public struct KbindWrite: Hashable, Sendable {
+    public var address: UInt64
+    public var bytes: [UInt8]
+    public init(address: UInt64, bytes: [UInt8]) {
+        self.address = address
+        self.bytes = bytes
+    }
+}
+
+/// One block of a kbind parameter buffer: a `struct __kbind` header and its data (R-KB-9).
+public struct KbindBlock: Hashable, Sendable {
+    public var addr: UInt64
+    public var size: UInt64
+    public var data: [UInt8]
+}
+
+/// kbind's per-process state (§8): the raw pc it is bound to (0 unbound, BOGO_PC disabled).
+public struct KbindState: Hashable, Sendable {
+    public var pc: UInt64 = 0
+    public var cookie: UInt64 = 0
+    public init(pc: UInt64 = 0, cookie: UInt64 = 0) {
+        self.pc = pc
+        self.cookie = cookie
+    }
+}
+
+/// A decoded kbind parameter buffer, or the verdict that rejects it.
+public enum KbindParse: Hashable, Sendable {
+    case blocks([KbindBlock])
+    case rejected(Verdict)
+}
+
+public enum Kbind {
+    public static let blockMax = 2
+    public static let dataMax = 24
+
+    /// BOGO_PC. Decision (SPEC §11 item 1): (u_long)-1, all-ones in pointer width, as
+    /// sys/uvm/uvm_mmap.c defines it; see docs/decisions.md.
+    public static func bogoPC(_ arch: Arch) -> UInt64 { arch.addressMask }
+
+    /// R-KB-5..9: decode and validate a parameter buffer of `psize` bytes.
+    public static func parse(_ buf: [UInt8], psize: UInt64, arch: Arch) -> KbindParse {
+        let h = UInt64(arch.kbindHeaderSize)
+        if psize < h || psize > UInt64(arch.kbindParamMax) { return .rejected(.fail(.EINVAL, "R-KB-5")) }
+        if UInt64(buf.count) < psize { return .rejected(.fail(.EFAULT, "R-KB-6")) }
+        let v = ByteView(Array(buf.prefix(Int(psize))), endian: arch.endian)
+        var s = psize
+        var headers: [(UInt64, UInt64)] = []
+        while s > 0 && headers.count < blockMax {
+            if s < h { return .rejected(.fail(.EINVAL, "R-KB-7")) }
+            s -= h
+            let at = UInt64(headers.count) * h
+            let addr = v.uint(at, width: arch.pointerBytes)!
+            let size = v.uint(at + UInt64(arch.pointerBytes), width: arch.pointerBytes)!
+            let limit = arch.vmMaxUserAddress
+            if addr == 0 || size == 0 || size > UInt64(dataMax) || addr >= limit
+                || ((addr &+ size &- 1) & arch.addressMask) >= limit || s < size
+            {
+                return .rejected(.fail(.EINVAL, "R-KB-7"))
+            }
+            s -= size
+            headers.append((addr, size))
+        }
+        if s > 0 { return .rejected(.fail(.EINVAL, "R-KB-8")) }
+        // R-KB-9: data follows the last header, concatenated in block order.
+        var at = UInt64(headers.count) * h
+        var blocks: [KbindBlock] = []
+        for (addr, size) in headers {
+            blocks.append(KbindBlock(addr: addr, size: size, data: v.slice(offset: at, length: size)!))
+            at += size
+        }
+        return .blocks(blocks)
+    }
+
+    /// sys_kbind after the pin check passed. `addr` is the trap instruction's address; the kernel
+    /// binds the raw pc, which is addr + D (CONTRACT: comparing either is equivalent).
+    /// `param` nil is a NULL pointer. Returns the verdict and the pieces written, in order.
+    public static func call(
+        state: inout KbindState, addr: UInt64, param: [UInt8]?, psize: UInt64, cookie: UInt64,
+        mappings: [MemoryMapping], arch: Arch, config: KernelConfig = .openbsd
+    ) -> (Verdict, [KbindWrite]) {
+        let bogo = bogoPC(arch)
+        let pc = (addr &+ arch.trapDistance) & arch.addressMask
+        guard let param else {
+            // R-KB-1
+            if state.pc == 0 {
+                state.pc = bogo
+                return (.ok, [])
+            }
+            if state.pc == bogo { return (.ok, []) }
+            return (.killed(.SIGILL, nil, "R-KB-1"), [])
+        }
+        if state.pc == 0 {
+            // R-KB-2: bound before validation, so the binding survives a failing first call.
+            state.pc = pc
+            state.cookie = cookie
+        } else if pc != state.pc || pc == bogo || cookie != state.cookie {
+            return (.killed(.SIGILL, nil, "R-KB-3"), [])
+        }
+        let blocks: [KbindBlock]
+        switch parse(param, psize: psize, arch: arch) {
+        case .rejected(let v): return (v, [])
+        case .blocks(let b): blocks = b
+        }
+        // R-KB-11/12: write block by block, split at page boundaries; stop at the first piece that
+        // is not writable, keeping what was written.
+        var writes: [KbindWrite] = []
+        for b in blocks {
+            var off: UInt64 = 0
+            while off < b.size {
+                let a = b.addr + off
+                let pageEnd = (a / arch.pageSize + 1) * arch.pageSize
+                let n = min(b.size - off, pageEnd - a)
+                guard isWritable(a, n, mappings) else {
+                    return (.fail(config.kbindFaultErrno, "R-KB-12"), writes)
+                }
+                writes.append(KbindWrite(address: a, bytes: Array(b.data[Int(off)..<Int(off + n)])))
+                off += n
+            }
+        }
+        return (.ok, writes)
+    }
+
+    /// Every byte of [a, a + n) lies in some writable mapping.
+    static func isWritable(_ a: UInt64, _ n: UInt64, _ mappings: [MemoryMapping]) -> Bool {
+        var p = a
+        let end = a + n
+        while p < end {
+            guard let m = mappings.first(where: { $0.writable && $0.start <= p && p < $0.end }) else {
+                return false
+            }
+            p = min(end, m.end)
+        }
+        return true
+    }
+}

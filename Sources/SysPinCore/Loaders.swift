@@ -1,0 +1,253 @@
+/// What the main loader (exec_elf_makecmds, §4.2–4.3) decided for an accepted image, and the
+/// state the process starts with at exec commit (R-PT-15, R-PT-16, R-KB-14).
+public struct ExecPlan: Sendable {
+    public var image: ElfImage
+    /// The first PT_INTERP's path bytes (without the NUL), nil for a static program.
+    public var interpPath: [UInt8]?
+    /// The PT_OPENBSD_SYSCALLS the loader records (R-ELF-16: last one, static programs only).
+    public var pinSegment: ProgramHeader?
+    /// ps_pin after exec for a static program: the parse result and, when it was not discarded,
+    /// the region (R-PT-11). nil when there is no table to read.
+    public var pinTable: PinTableParse?
+    public var region: PinRegion?
+    /// R-PT-16: static programs may not call pinsyscalls.
+    public var pinsyscallsOnce: Bool { interpPath == nil }
+    /// R-PT-15 / R-KB-14: a program with ELF args but no interpreter (static PIE) starts with kbind
+    /// disabled; static ET_EXEC programs keep 0.
+    public var kbindDisabled: Bool { interpPath == nil && image.header.type == .dyn }
+
+    public var hasInterp: Bool { interpPath != nil }
+}
+
+/// What the interpreter loader (elf_load_file, §4.4) produced: ld.so's pin table.
+public struct InterpLoad: Sendable {
+    public var image: ElfImage
+    public var pinSegment: ProgramHeader
+    public var pinTable: PinTableParse
+    /// ps_pin for the process, nil when the table was discarded (R-PT-12: no exec error).
+    public var region: PinRegion?
+}
+
+/// The text span and pin table of an image, computed as one of the two loaders would (R-PT-11/12).
+public struct PinLayout: Sendable {
+    public var parse: PinTableParse
+    public var region: PinRegion?
+    /// The region bounds even when the table is discarded (for reports).
+    public var start: UInt64
+    public var end: UInt64
+}
+
+public enum ExecLoaders {
+    /// exec_elf_makecmds for the execve target. `base` is the load address of an ET_DYN image
+    /// (ignored for ET_EXEC).
+    public static func loadMain(
+        _ bytes: [UInt8], arch: Arch, base: UInt64 = 0, openForWrite: Bool = false,
+        config: KernelConfig = .openbsd
+    ) -> Result<ExecPlan, ExecRejection> {
+        let image: ElfImage
+        switch ExecRules.readImage(bytes, arch: arch, loader: .main, openForWrite: openForWrite) {
+        case .failure(let r): return .failure(r)
+        case .success(let i): image = i
+        }
+        // Pass 1 (§4.2), per entry in table order.
+        var interpPath: [UInt8]?
+        var sawInterp = false
+        var baseLoad: ProgramHeader?
+        var hasPhdr = false
+        for (i, ph) in image.phdrs.enumerated() {
+            guard ExecRules.alignIsValid(ph) else {
+                return .failure(.init(.EINVAL, "R-ELF-8", "program header \(i): p_align \(ph.align) is not a power of two"))
+            }
+            switch ph.type {
+            case .interp where !sawInterp:
+                sawInterp = true
+                guard ph.filesz >= 2, ph.filesz <= config.maxPathLen else {
+                    return .failure(.init(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): p_filesz \(ph.filesz) outside [2, \(config.maxPathLen)]"))
+                }
+                guard let path = image.view.slice(offset: ph.offset, length: ph.filesz) else {
+                    return .failure(.init(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): path at \(ph.offset) runs past the end of the file"))
+                }
+                guard path.last == 0 else {
+                    return .failure(.init(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): path is not NUL-terminated"))
+                }
+                interpPath = Array(path.dropLast())
+            case .load:
+                guard ph.filesz <= ph.memsz, ph.memsz != 0 else {
+                    return .failure(.init(.EINVAL, "R-ELF-10", "PT_LOAD \(i): p_filesz \(ph.filesz), p_memsz \(ph.memsz)"))
+                }
+                if baseLoad == nil { baseLoad = ph }
+            case .phdr:
+                hasPhdr = true
+            default: break
+            }
+        }
+        // R-ELF-12: OpenBSD identification.
+        switch ExecRules.findOpenBSDNote(image) {
+        case .failure(let r): return .failure(r)
+        case .success(let found):
+            if !found && image.header.osabi != ElfHeader.osabiOpenBSD {
+                return .failure(.init(.ENOEXEC, "R-ELF-12", "no OpenBSD note and EI_OSABI \(image.header.osabi) ≠ 12"))
+            }
+        }
+        // R-ELF-13
+        if image.header.type == .dyn {
+            guard hasPhdr, let b = baseLoad, b.vaddr == 0 else {
+                return .failure(.init(.EINVAL, "R-ELF-13", "ET_DYN needs PT_PHDR and a first PT_LOAD at p_vaddr 0"))
+            }
+        }
+        // Pass 2 (§4.3).
+        var randomized: UInt64 = 0
+        var pinSegment: ProgramHeader?
+        for (i, ph) in image.phdrs.enumerated() {
+            switch ph.type {
+            case .shlib:
+                return .failure(.init(.ENOEXEC, "R-ELF-14", "program header \(i) is PT_SHLIB"))
+            case .openbsdRandomize:
+                let (sum, o) = randomized.addingReportingOverflow(ph.memsz)
+                guard !o, sum <= config.randomizeLimit else {
+                    return .failure(.init(.ENOMEM, "R-ELF-15", "PT_OPENBSD_RANDOMIZE total exceeds \(config.randomizeLimit) bytes"))
+                }
+                randomized = sum
+            case .openbsdSyscalls where interpPath == nil:
+                pinSegment = ph  // R-ELF-16: the last one wins
+            default: break
+            }
+        }
+        var plan = ExecPlan(image: image, interpPath: interpPath, pinSegment: pinSegment)
+        if let seg = pinSegment {
+            let layout = staticLayout(image, segment: seg, base: image.header.type == .dyn ? base : 0, arch: arch, config: config)
+            plan.pinTable = layout.parse
+            plan.region = layout.region
+        }
+        return .success(plan)
+    }
+
+    /// R-PT-11: the text span and table of a static program (ET_EXEC, or static PIE at `base`).
+    ///
+    /// Decision (SPEC R-PT-11 edge, UNVERIFIED): with no text PT_LOAD the kernel never sets the
+    /// span; we model T0 = T1 = 0, so the table is parsed with len = 0 − base and installed with an
+    /// empty region [0, 0) that no address can match: every system call then dies.
+    public static func staticLayout(
+        _ image: ElfImage, segment: ProgramHeader, base: UInt64, arch: Arch,
+        config: KernelConfig = .openbsd
+    ) -> PinLayout {
+        let mask = arch.addressMask
+        var t0: UInt64 = 0
+        var t1: UInt64 = 0
+        var first = true
+        for ph in image.phdrs where ph.type == .load && !ph.isWritable && ph.isExecutable {
+            // R-ELF-17: writable is checked first, so a W+X segment is data.
+            let truncated = ExecRules.trunc(ph.vaddr, ph.align)
+            let addr = (truncated &+ base) & mask
+            let size = (ph.memsz &+ (ph.vaddr &- truncated)) & mask
+            if first {
+                t0 = addr
+                t1 = (addr &+ size) & mask
+                first = false
+            } else if addr < t0 {
+                t0 = addr  // grows downward, keeps the old end
+            } else {
+                t1 = (addr &+ size) & mask  // may shrink the span: modelled as the kernel does
+            }
+        }
+        let len = (t1 &- base) & mask
+        let delta = (t0 &- base) & mask
+        let parse = PinTableReader.parse(
+            filesz: segment.filesz, available: image.bytesAvailable(offset: segment.offset, length: segment.filesz),
+            endian: image.header.endian, isLdso: false, len: len, config: config)
+        var region: PinRegion?
+        if let pins = parse.pins {
+            region = PinRegion.adjusted(pins: pins, start: base & mask, len: len, delta: delta, mask: mask)
+        }
+        return PinLayout(parse: parse, region: region, start: t0, end: t1)
+    }
+
+    /// R-PT-12: ld.so's text span and table, loaded at `pos`.
+    ///
+    /// The first PT_LOAD is placed at the absolute `pos`; later ones at their offset from the
+    /// first p_vaddr; text_start/text_end are the min/max over executable PT_LOADs (the quirk that
+    /// an executable first PT_LOAD makes text_start absolute is reproduced, SPEC R-PT-12).
+    public static func interpLayout(
+        _ image: ElfImage, segment: ProgramHeader, pos: UInt64, arch: Arch,
+        config: KernelConfig = .openbsd
+    ) -> PinLayout {
+        let mask = arch.addressMask
+        var textStart = mask
+        var textEnd: UInt64 = 0
+        var firstVaddr: UInt64?
+        for ph in image.phdrs where ph.type == .load {
+            let uaddr: UInt64
+            if let fv = firstVaddr {
+                uaddr = (ph.vaddr &- fv) & mask
+            } else {
+                firstVaddr = ph.vaddr
+                uaddr = pos & mask
+            }
+            let addr = ExecRules.trunc(uaddr, ph.align)
+            let size = (ph.memsz &+ (uaddr &- addr)) & mask
+            if ph.isExecutable && !ph.isWritable {
+                textStart = min(textStart, addr)
+                textEnd = max(textEnd, (addr &+ size) & mask)
+            }
+        }
+        let parse = PinTableReader.parse(
+            filesz: segment.filesz, available: image.bytesAvailable(offset: segment.offset, length: segment.filesz),
+            endian: image.header.endian, isLdso: true, len: textEnd, config: config)
+        let start = (pos &+ textStart) & mask
+        let end = (pos &+ textEnd) & mask
+        var region: PinRegion?
+        if let pins = parse.pins {
+            region = PinRegion.adjusted(pins: pins, start: pos & mask, len: textEnd, delta: textStart, mask: mask)
+        }
+        return PinLayout(parse: parse, region: region, start: start, end: end)
+    }
+
+    /// elf_load_file for ld.so at `pos` (§4.4). Every error here comes after execve's point of no
+    /// return (R-ELF-25): callers report it as killed(SIGABRT) with the errno as diagnostic.
+    public static func loadInterpreter(
+        _ bytes: [UInt8], arch: Arch, pos: UInt64, config: KernelConfig = .openbsd
+    ) -> Result<InterpLoad, ExecRejection> {
+        let image: ElfImage
+        switch ExecRules.readImage(bytes, arch: arch, loader: .interpreter) {
+        case .failure(let r): return .failure(r)  // R-ELF-5: INTERP collapses header failures to ENOEXEC
+        case .success(let i): image = i
+        }
+        // R-ELF-19
+        for (i, ph) in image.phdrs.enumerated() {
+            guard ExecRules.alignIsValid(ph) else {
+                return .failure(.init(.EINVAL, "R-ELF-19", "program header \(i): p_align \(ph.align) is not a power of two"))
+            }
+            if ph.type == .load && (ph.filesz > ph.memsz || ph.memsz == 0) {
+                return .failure(.init(.EINVAL, "R-ELF-19", "PT_LOAD \(i): p_filesz \(ph.filesz), p_memsz \(ph.memsz)"))
+            }
+        }
+        // The loading loop: R-ELF-21..23 in table order.
+        let mask = arch.addressMask
+        var randomized: UInt64 = 0
+        var pinSegment: ProgramHeader?
+        let entry = image.header.entry
+        for (i, ph) in image.phdrs.enumerated() {
+            switch ph.type {
+            case .load:
+                let size = (ph.memsz &+ (ph.vaddr &- ExecRules.trunc(ph.vaddr, ph.align))) & mask
+                if entry >= ph.vaddr && entry < (ph.vaddr &+ size) & mask && ph.isWritable {
+                    return .failure(.init(.ENOEXEC, "R-ELF-21", "PT_LOAD \(i) holds e_entry and is writable"))
+                }
+            case .openbsdRandomize:
+                let (sum, o) = randomized.addingReportingOverflow(ph.memsz)
+                guard !o, sum <= config.randomizeLimit else {
+                    return .failure(.init(.ENOMEM, "R-ELF-22", "PT_OPENBSD_RANDOMIZE total exceeds \(config.randomizeLimit) bytes"))
+                }
+                randomized = sum
+            case .openbsdSyscalls:
+                pinSegment = ph  // R-ELF-23
+            default: break
+            }
+        }
+        guard let seg = pinSegment else {
+            return .failure(.init(.EINVAL, "R-ELF-24", "interpreter has no PT_OPENBSD_SYSCALLS"))
+        }
+        let layout = interpLayout(image, segment: seg, pos: pos, arch: arch, config: config)
+        return .success(InterpLoad(image: image, pinSegment: seg, pinTable: layout.parse, region: layout.region))
+    }
+}

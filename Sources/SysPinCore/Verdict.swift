@@ -1,0 +1,111 @@
+/// OpenBSD errno numbers (sys/errno.h). An open set, like swift-system's `Errno`:
+/// unknown values are representable; `name` falls back to the number.
+public struct OpenBSDErrno: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public static let EPERM = OpenBSDErrno(rawValue: 1)
+    public static let ENOENT = OpenBSDErrno(rawValue: 2)
+    public static let E2BIG = OpenBSDErrno(rawValue: 7)
+    public static let ENOEXEC = OpenBSDErrno(rawValue: 8)
+    public static let ENOMEM = OpenBSDErrno(rawValue: 12)
+    public static let EACCES = OpenBSDErrno(rawValue: 13)
+    public static let EFAULT = OpenBSDErrno(rawValue: 14)
+    public static let EINVAL = OpenBSDErrno(rawValue: 22)
+    public static let ETXTBSY = OpenBSDErrno(rawValue: 26)
+    public static let ERANGE = OpenBSDErrno(rawValue: 34)
+    public static let ENOSYS = OpenBSDErrno(rawValue: 78)
+
+    static let names: [(OpenBSDErrno, String)] = [
+        (.EPERM, "EPERM"), (.ENOENT, "ENOENT"), (.E2BIG, "E2BIG"), (.ENOEXEC, "ENOEXEC"), (.ENOMEM, "ENOMEM"),
+        (.EACCES, "EACCES"), (.EFAULT, "EFAULT"), (.EINVAL, "EINVAL"), (.ETXTBSY, "ETXTBSY"),
+        (.ERANGE, "ERANGE"), (.ENOSYS, "ENOSYS"),
+    ]
+
+    public var name: String {
+        for (e, n) in Self.names where e == self { return n }
+        return "E\(rawValue)"
+    }
+
+    public init?(name: String) {
+        for (e, n) in Self.names where n == name {
+            self = e
+            return
+        }
+        return nil
+    }
+
+    public var description: String { name }
+}
+
+/// Signals that end a process in this model.
+public struct KillSignal: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public static let SIGILL = KillSignal(rawValue: 4)
+    public static let SIGABRT = KillSignal(rawValue: 6)
+
+    public var name: String {
+        switch self {
+        case .SIGILL: return "SIGILL"
+        case .SIGABRT: return "SIGABRT"
+        default: return "SIG\(rawValue)"
+        }
+    }
+
+    public var description: String { name }
+}
+
+/// A SPEC rule id such as `R-ELF-2`.
+public struct RuleID: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral,
+    CustomStringConvertible
+{
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { self.rawValue = value }
+    public var description: String { rawValue }
+}
+
+/// The outcome of one kernel decision: success, an errno returned to the caller, or the process
+/// killed by a signal (with the errno the kernel computed, if any). Decisions are values so they
+/// can be compared, printed and serialised (swift-certificates' policy results).
+public struct Verdict: Hashable, Sendable, CustomStringConvertible {
+    /// nil when the call succeeded (or, for kills without errno, when there is none).
+    public var errno: OpenBSDErrno?
+    public var signal: KillSignal?
+    /// The SPEC rule that decided a failure; nil for success.
+    public var rule: RuleID?
+
+    public init(errno: OpenBSDErrno?, signal: KillSignal?, rule: RuleID?) {
+        self.errno = errno
+        self.signal = signal
+        self.rule = rule
+    }
+
+    public static let ok = Verdict(errno: nil, signal: nil, rule: nil)
+
+    public static func fail(_ errno: OpenBSDErrno, _ rule: RuleID) -> Verdict {
+        Verdict(errno: errno, signal: nil, rule: rule)
+    }
+
+    public static func killed(_ signal: KillSignal, _ errno: OpenBSDErrno?, _ rule: RuleID) -> Verdict {
+        Verdict(errno: errno, signal: signal, rule: rule)
+    }
+
+    public var isOK: Bool { errno == nil && signal == nil }
+    public var isKilled: Bool { signal != nil }
+
+    /// CONTRACT.md `result`: "ok", the errno name, or "killed" for a kill without errno.
+    public var result: String {
+        if let errno { return errno.name }
+        return signal == nil ? "ok" : "killed"
+    }
+
+    public var description: String {
+        var s = result
+        if let signal { s += " +\(signal.name)" }
+        if let rule { s += " [\(rule.rawValue)]" }
+        return s
+    }
+}

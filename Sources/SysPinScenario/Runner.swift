@@ -1,0 +1,131 @@
+import Foundation
+import SysPinCore
+
+/// One line of `syspin run` output.
+public struct RunEvent: Sendable {
+    public enum Kind: Sendable {
+        case exec(detail: String?)
+        case syscall(step: Int, sysno: Int64, addr: UInt64, kind: String)
+    }
+    public var kind: Kind
+    /// nil result means "dead" (the process was killed by an earlier step).
+    public var verdict: Verdict?
+    /// Set for the "skipped" outcome of a from_libc submission ld.so does not make (R-LD-4).
+    public var skipped: Bool = false
+    /// kbind steps only: the pieces written, in order.
+    public var writes: [KbindWrite]?
+
+    public var result: String {
+        if skipped { return "skipped" }
+        return verdict?.result ?? "dead"
+    }
+}
+
+public enum ScenarioRunner {
+    /// Loads every image the scenario names and runs it. Throws only for problems with the
+    /// scenario (missing files, bad hex, inconsistent keys); kernel outcomes are events.
+    public static func run(
+        _ s: Scenario, file: String, baseDirectory: URL, config: KernelConfig = .openbsd
+    ) throws(ScenarioError) -> [RunEvent] {
+        let program = try load(s.program, what: "program", file: file, dir: baseDirectory)
+        let interp = try s.interpreter.map { i throws(ScenarioError) in try load(i, what: "interpreter", file: file, dir: baseDirectory) }
+        let libc = try s.libc.map { i throws(ScenarioError) in try load(i, what: "libc", file: file, dir: baseDirectory) }
+        let arch: Arch
+        if let name = s.arch {
+            guard let a = Arch.named(name) else {
+                throw ScenarioError(file: file, "unknown arch \"\(name)\" (known: \(Arch.all.map(\.name).joined(separator: ", ")))")
+            }
+            arch = a
+        } else {
+            switch ExecRules.inferArch(program) {
+            case .success(let a): arch = a
+            case .failure(let r):
+                throw ScenarioError(file: file, "no \"arch\" given and the program's cannot be inferred: \(r.detail)")
+            }
+        }
+        let mappings = (s.mappings ?? []).map {
+            MemoryMapping(start: $0.start.value, end: $0.end.value, writable: $0.writable ?? true)
+        }
+        let (outcome, st) = ProcessModel.exec(
+            program: program, base: s.program.base?.value ?? 0, interpreter: interp,
+            interpreterBase: s.interpreter?.base?.value ?? 0, arch: arch, sigtramp: s.sigtramp?.value,
+            mappings: mappings, config: config)
+        var events = [RunEvent(kind: .exec(detail: outcome.detail), verdict: outcome.verdict)]
+        guard var state = st else { return events }
+        for (i, step) in s.steps.enumerated() {
+            let request: SyscallRequest
+            var kind = "plain"
+            var ldsoSkips = false
+            if step.pinsyscalls != nil && step.kbind != nil {
+                throw ScenarioError(file: file, "steps[\(i)]: a step has either \"pinsyscalls\" or \"kbind\", not both")
+            }
+            if let p = step.pinsyscalls {
+                kind = "pinsyscalls"
+                let call: PinsyscallsCall
+                if p.from_libc == true {
+                    guard let libc, let l = s.libc else {
+                        throw ScenarioError(file: file, "steps[\(i)]: \"from_libc\" needs a \"libc\" image")
+                    }
+                    guard case .success(let image) = ExecRules.readImage(libc, arch: arch, loader: .interpreter) else {
+                        throw ScenarioError(file: file, "steps[\(i)]: libc is not a readable \(arch.name) ET_DYN image")
+                    }
+                    if let c = LdsoPin.submission(libc: image, base: l.base?.value ?? 0, arch: arch, config: config) {
+                        call = c
+                    } else {
+                        ldsoSkips = true
+                        call = PinsyscallsCall(base: 0, len: 0, pins: [], npins: 0)
+                    }
+                } else {
+                    guard let base = p.base, let len = p.len, let npins = p.npins else {
+                        throw ScenarioError(file: file, "steps[\(i)].pinsyscalls: needs \"base\", \"len\" and \"npins\" (or \"from_libc\": true)")
+                    }
+                    let pins = (p.pins ?? []).map { UInt32(truncatingIfNeeded: $0.value) }
+                    call = PinsyscallsCall(base: base.value, len: len.value, pins: pins, npins: npins.value)
+                }
+                request = .pinsyscalls(call, threads: p.threads ?? 1)
+            } else if let k = step.kbind {
+                kind = "kbind"
+                if k.null == true {
+                    request = .kbind(param: nil, psize: k.psize?.value ?? 0, cookie: k.cookie?.value ?? 0)
+                } else {
+                    guard let hex = k.param_hex, let param = Hex.decode(hex) else {
+                        throw ScenarioError(file: file, "steps[\(i)].kbind: \"param_hex\" must be an even-length hex string (or \"null\": true)")
+                    }
+                    request = .kbind(param: param, psize: k.psize?.value ?? UInt64(param.count), cookie: k.cookie?.value ?? 0)
+                }
+            } else {
+                request = .plain
+            }
+            let ev = RunEvent.Kind.syscall(step: i, sysno: step.sysno.value, addr: step.addr.value, kind: kind)
+            if ldsoSkips {
+                // R-LD-4: ld.so rejects libc's table and makes no pinsyscalls call at all.
+                let dead = state.killedBy != nil
+                events.append(RunEvent(kind: ev, verdict: dead ? nil : .fail(.EINVAL, "R-LD-4"), skipped: !dead))
+                continue
+            }
+            switch state.syscall(addr: step.addr.value, sysno: step.sysno.value, request) {
+            case .dead:
+                events.append(RunEvent(kind: ev, verdict: nil))
+            case .decided(let v, let writes):
+                events.append(RunEvent(kind: ev, verdict: v, writes: kind == "kbind" ? writes : nil))
+            }
+        }
+        return events
+    }
+
+    static func load(_ i: Scenario.Image, what: String, file: String, dir: URL) throws(ScenarioError) -> [UInt8] {
+        switch (i.path, i.hex) {
+        case (let p?, nil):
+            let url = p.hasPrefix("/") ? URL(fileURLWithPath: p) : dir.appendingPathComponent(p)
+            guard let d = FileManager.default.contents(atPath: url.path) else {
+                throw ScenarioError(file: file, "\(what): cannot read \(url.path)")
+            }
+            return [UInt8](d)
+        case (nil, let h?):
+            guard let b = Hex.decode(h) else { throw ScenarioError(file: file, "\(what): \"hex\" is not an even-length hex string") }
+            return b
+        default:
+            throw ScenarioError(file: file, "\(what): give exactly one of \"path\" and \"hex\"")
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import SysPinCore
+import SysPinScenario
+
+/// A failure of the command itself (unreadable file, bad scenario): one line on stderr, exit 2.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+@main
+struct SysPin: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "syspin",
+        abstract: "A model of OpenBSD's system-call pinning: exec verdicts, pin tables, pinsyscalls(2), kbind(2).",
+        discussion: """
+            Rules are those of SPEC.md (ids R-…); every verdict names the errno, the signal and the rule \
+            that decided it. Exit status: 0 when the command did its job (whatever the verdicts), \
+            2 for usage or I/O errors.
+            """,
+        subcommands: [Inspect.self, Run.self]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("syspin: \(failure.description)\n".utf8))
+            Foundation.exit(2)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            // Usage errors: one line, exit 2 (CONTRACT.md).
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("syspin: \(message) (see 'syspin --help')\n".utf8))
+            Foundation.exit(2)
+        }
+    }
+}
+
+struct ArchOption: ExpressibleByArgument {
+    var arch: Arch
+    init?(argument: String) {
+        guard let a = Arch.named(argument) else { return nil }
+        arch = a
+    }
+    static var allValueStrings: [String] { Arch.all.map(\.name) }
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Judge ELF images as execve(2) would and show their PT_OPENBSD_SYSCALLS pin tables.",
+        discussion: """
+            For each FILE (a directory stands for the files directly inside it, sorted), prints the exec \
+            verdict (\"ok\" or the errno execve returns, with the SPEC rule that decided it), the header \
+            and program headers, and the pin table as the kernel builds it for a load base of 0: each \
+            pinned system call with the one address it must come from, or \"multi\" for the \
+            multiple-sites marker that accepts any address in the region (R-PT-7). A table the kernel \
+            would discard (R-PT-1..4) is reported with its rule; a dynamic program's own table, which \
+            the kernel ignores (R-ELF-16), is marked as such.
+            """)
+
+    @Option(help: "Judge the images as this arch's kernel would (default: from e_machine, class and data; an unknown machine is ENOEXEC).")
+    var arch: ArchOption?
+
+    @Flag(help: "Print one JSON object per file and line (CONTRACT.md) instead of a report.")
+    var json = false
+
+    @Flag(help: "Judge the files as the interpreter loader judges ld.so (R-ELF-18..25, R-PT-12) instead of as the execve target.")
+    var interpreter = false
+
+    @Argument(help: "ELF files or directories of them.")
+    var files: [String]
+
+    func run() throws {
+        var failures: [String] = []
+        for path in try expand(files) {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                failures.append("\(path): cannot read file")
+                continue
+            }
+            let r = Inspector.inspect([UInt8](data), arch: arch?.arch, asInterpreter: interpreter)
+            print(json ? InspectReport.json(r, file: path) : InspectReport.text(r, file: path) + "\n")
+        }
+        if let first = failures.first {
+            for f in failures.dropLast() { FileHandle.standardError.write(Data("syspin: \(f)\n".utf8)) }
+            throw CommandFailure(failures.count > 1 ? failures.last! : first)
+        }
+    }
+
+    func expand(_ paths: [String]) throws -> [String] {
+        var out: [String] = []
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
+                throw CommandFailure("\(p): no such file or directory")
+            }
+            if isDir.boolValue {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
+                for n in names.sorted() {
+                    let full = (p as NSString).appendingPathComponent(n)
+                    var sub: ObjCBool = false
+                    if FileManager.default.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue { out.append(full) }
+                }
+            } else {
+                out.append(p)
+            }
+        }
+        return out
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a process scenario (exec, then system calls) through the enforcement core.",
+        discussion: """
+            SCENARIO.json names the program (and optionally ld.so and libc), the signal trampoline, \
+            writable memory and a list of steps: system calls made from given trap-instruction \
+            addresses, some of them pinsyscalls(2) or kbind(2) calls with arguments (CONTRACT.md). \
+            Each step first passes the pin check (libc region, then the program's or ld.so's region, \
+            then the trampoline). Output: the exec verdict, then one line per step with the result \
+            (ok, the errno, \"killed\", or \"dead\" after the process was killed), the signal and the \
+            SPEC rule; kbind steps also list the bytes written. A from_libc submission that ld.so \
+            itself would refuse to make (R-LD-4) is reported as \"skipped\".
+            """)
+
+    @Flag(help: "Print one JSON object per line (CONTRACT.md) instead of a readable log.")
+    var json = false
+
+    @Argument(help: "The scenario file.")
+    var scenario: String
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: scenario) else {
+            throw CommandFailure("\(scenario): cannot read file")
+        }
+        let events: [RunEvent]
+        do {
+            let s = try Scenario.decode(data, file: scenario)
+            let dir = URL(fileURLWithPath: scenario).deletingLastPathComponent()
+            events = try ScenarioRunner.run(s, file: scenario, baseDirectory: dir)
+        } catch {
+            throw CommandFailure(error.description)
+        }
+        for e in events { print(json ? RunReport.json(e) : RunReport.text(e)) }
+    }
+}
