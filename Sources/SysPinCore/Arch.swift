@@ -28,10 +28,15 @@ public struct Arch: Hashable, Sendable, CustomStringConvertible {
     public var vmMinAddress: UInt64
     public var vmMaxUserAddress: UInt64
     public var pageSize: UInt64
+    /// R-PC-1 per arch: true where the MD handler answers an out-of-range number with ENOSYS
+    /// before mi_syscall (amd64 and most others); false where it calls mi_syscall, and so
+    /// pin_check, with the raw number (i386, armv7, mips64: "out of range stays on syscall0").
+    public var outOfRangeSkipsPinCheck: Bool
 
     public init(
         name: String, elfClass: ElfClass, endian: Endian, machine: UInt16, trapDistance: UInt64,
-        vmMinAddress: UInt64, vmMaxUserAddress: UInt64, pageSize: UInt64
+        vmMinAddress: UInt64, vmMaxUserAddress: UInt64, pageSize: UInt64,
+        outOfRangeSkipsPinCheck: Bool = true
     ) {
         self.name = name
         self.elfClass = elfClass
@@ -41,6 +46,7 @@ public struct Arch: Hashable, Sendable, CustomStringConvertible {
         self.vmMinAddress = vmMinAddress
         self.vmMaxUserAddress = vmMaxUserAddress
         self.pageSize = pageSize
+        self.outOfRangeSkipsPinCheck = outOfRangeSkipsPinCheck
     }
 
     /// Pointer width in bytes (R-ARCH-2).
@@ -54,36 +60,48 @@ public struct Arch: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { name }
 
+    // Values from sys/arch/*/include/{exec,vmparam,param}.h and the MD syscall handlers; see
+    // docs/decisions.md (D-ARCH). sparc64's D is 0: its saved pc stays on the trap instruction.
     public static let amd64 = Arch(
         name: "amd64", elfClass: .elf64, endian: .little, machine: 62, trapDistance: 2,
-        vmMinAddress: 0x1000, vmMaxUserAddress: 0x7f7f_ffff_c000, pageSize: 4096)
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0x7f7f_ffff_c000, pageSize: 4096,
+        outOfRangeSkipsPinCheck: true)
     public static let i386 = Arch(
         name: "i386", elfClass: .elf32, endian: .little, machine: 3, trapDistance: 2,
-        vmMinAddress: 0x1000, vmMaxUserAddress: 0xcf7f_e000, pageSize: 4096)
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0xcf7f_e000, pageSize: 4096,
+        outOfRangeSkipsPinCheck: false)
     public static let arm64 = Arch(
         name: "arm64", elfClass: .elf64, endian: .little, machine: 183, trapDistance: 12,
-        vmMinAddress: 0x1000, vmMaxUserAddress: 0xff_ffff_c000, pageSize: 4096)
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0x7f_ffff_8000, pageSize: 4096,
+        outOfRangeSkipsPinCheck: true)
     public static let armv7 = Arch(
         name: "armv7", elfClass: .elf32, endian: .little, machine: 40, trapDistance: 12,
-        vmMinAddress: 0x1000, vmMaxUserAddress: 0xbfff_e000, pageSize: 4096)
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0xc000_0000, pageSize: 4096,
+        outOfRangeSkipsPinCheck: false)
     public static let riscv64 = Arch(
         name: "riscv64", elfClass: .elf64, endian: .little, machine: 243, trapDistance: 4,
-        vmMinAddress: 0x1000, vmMaxUserAddress: 0x3f_ffff_c000, pageSize: 4096)
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0x40_0000_0000, pageSize: 4096,
+        outOfRangeSkipsPinCheck: true)
     public static let powerpc64 = Arch(
         name: "powerpc64", elfClass: .elf64, endian: .big, machine: 21, trapDistance: 4,
-        vmMinAddress: 0x1000, vmMaxUserAddress: 0xbfff_ffff_f000, pageSize: 4096)
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0xbfff_ffff_ffff_f000, pageSize: 4096,
+        outOfRangeSkipsPinCheck: true)
     public static let powerpc = Arch(
         name: "powerpc", elfClass: .elf32, endian: .big, machine: 20, trapDistance: 4,
-        vmMinAddress: 0x1000, vmMaxUserAddress: 0xbfff_f000, pageSize: 4096)
+        vmMinAddress: 0x1000, vmMaxUserAddress: 0xffff_f000, pageSize: 4096,
+        outOfRangeSkipsPinCheck: true)
     public static let sparc64 = Arch(
-        name: "sparc64", elfClass: .elf64, endian: .big, machine: 43, trapDistance: 4,
-        vmMinAddress: 0x2000, vmMaxUserAddress: 0xffff_ffff_ffff_e000, pageSize: 8192)
+        name: "sparc64", elfClass: .elf64, endian: .big, machine: 43, trapDistance: 0,
+        vmMinAddress: 0x2000, vmMaxUserAddress: 0xffff_ffff_ffff_e000, pageSize: 8192,
+        outOfRangeSkipsPinCheck: true)
     public static let mips64 = Arch(
         name: "mips64", elfClass: .elf64, endian: .big, machine: 8, trapDistance: 4,
-        vmMinAddress: 0x4000, vmMaxUserAddress: 0x100_0000_0000, pageSize: 16384)
+        vmMinAddress: 0x4000, vmMaxUserAddress: 0x100_0000_0000, pageSize: 16384,
+        outOfRangeSkipsPinCheck: false)
     public static let mips64el = Arch(
         name: "mips64el", elfClass: .elf64, endian: .little, machine: 8, trapDistance: 4,
-        vmMinAddress: 0x4000, vmMaxUserAddress: 0x100_0000_0000, pageSize: 16384)
+        vmMinAddress: 0x4000, vmMaxUserAddress: 0x100_0000_0000, pageSize: 16384,
+        outOfRangeSkipsPinCheck: false)
 
     public static let all: [Arch] = [
         .amd64, .i386, .arm64, .armv7, .riscv64, .powerpc64, .powerpc, .sparc64, .mips64, .mips64el,
@@ -107,17 +125,19 @@ public struct KernelConfig: Hashable, Sendable {
     public var maxPathLen: UInt64
     /// ELF_RANDOMIZE_LIMIT (R-ELF-15, R-ELF-22).
     public var randomizeLimit: UInt64
-    /// errno for a kbind write into unmapped or never-writable memory (R-KB-12).
-    public var kbindFaultErrno: OpenBSDErrno
+    /// R-PT-16: whether a static program starts with the pinsyscalls once-flag set. SPEC (and
+    /// pinsyscalls(2)) say yes; the kernel source read suggests the flag is set on the old map
+    /// and lost at uvmspace_exec (docs/decisions.md, D-ONCE). Default: SPEC.
+    public var staticProgramsStartPinned: Bool
 
     public init(
         maxSyscall: UInt32 = 331, maxPathLen: UInt64 = 1024, randomizeLimit: UInt64 = 1024 * 1024,
-        kbindFaultErrno: OpenBSDErrno = .EFAULT
+        staticProgramsStartPinned: Bool = true
     ) {
         self.maxSyscall = maxSyscall
         self.maxPathLen = maxPathLen
         self.randomizeLimit = randomizeLimit
-        self.kbindFaultErrno = kbindFaultErrno
+        self.staticProgramsStartPinned = staticProgramsStartPinned
     }
 
     public static let openbsd = KernelConfig()

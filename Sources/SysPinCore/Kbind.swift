@@ -124,9 +124,7 @@ public enum Kbind {
                 let a = b.addr + off
                 let pageEnd = (a / arch.pageSize + 1) * arch.pageSize
                 let n = min(b.size - off, pageEnd - a)
-                guard isWritable(a, n, mappings) else {
-                    return (.fail(config.kbindFaultErrno, "R-KB-12"), writes)
-                }
+                if let e = writeFault(a, n, mappings) { return (.fail(e, "R-KB-12"), writes) }
                 writes.append(KbindWrite(address: a, bytes: Array(b.data[Int(off)..<Int(off + n)])))
                 off += n
             }
@@ -134,16 +132,23 @@ public enum Kbind {
         return (.ok, writes)
     }
 
-    /// Every byte of [a, a + n) lies in some writable mapping.
-    static func isWritable(_ a: UInt64, _ n: UInt64, _ mappings: [MemoryMapping]) -> Bool {
+    /// Why [a, a + n) cannot be written, or nil when every byte lies in a writable mapping.
+    ///
+    /// Decision (R-KB-12, UNVERIFIED in SPEC; docs/decisions.md D-KBIND-FAULT): uvm_map_extract
+    /// fails with EINVAL on a page that is not mapped; a mapping whose maximum protection lacks
+    /// write makes the kernel's copy fault, EFAULT. An unmapped byte wins over a read-only one.
+    static func writeFault(_ a: UInt64, _ n: UInt64, _ mappings: [MemoryMapping]) -> OpenBSDErrno? {
         var p = a
         let end = a + n
+        var readOnly = false
         while p < end {
-            guard let m = mappings.first(where: { $0.writable && $0.start <= p && p < $0.end }) else {
-                return false
-            }
+            // Prefer a writable mapping where several overlap.
+            guard let m = mappings.first(where: { $0.writable && $0.start <= p && p < $0.end })
+                ?? mappings.first(where: { $0.start <= p && p < $0.end })
+            else { return .EINVAL }
+            if !m.writable { readOnly = true }
             p = min(end, m.end)
         }
-        return true
+        return readOnly ? .EFAULT : nil
     }
 }

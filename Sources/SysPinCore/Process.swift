@@ -77,7 +77,8 @@ public enum ProcessModel {
         }
         // R-PT-15: fresh tables, kbind reset; R-PT-16: once-flag for static programs.
         var state = ProcessState(
-            arch: arch, config: config, main: plan.region, pinsyscallsUsed: plan.pinsyscallsOnce,
+            arch: arch, config: config, main: plan.region,
+            pinsyscallsUsed: plan.pinsyscallsOnce && config.staticProgramsStartPinned,
             sigtramp: sigtramp.map { $0 & arch.addressMask }, mappings: mappings)
         if plan.kbindDisabled { state.kbind.pc = Kbind.bogoPC(arch) }
         var outcome = ExecOutcome(verdict: .ok, plan: plan)
@@ -109,17 +110,24 @@ extension ProcessState {
         if killedBy != nil { return .dead }
         let addr = rawAddr & arch.addressMask
         // R-PC-1: out-of-range numbers get ENOSYS from the MD handler, no pin check, no signal.
-        guard sysno > 0, sysno < Int64(config.maxSyscall) else {
+        let inRange = sysno > 0 && sysno < Int64(config.maxSyscall)
+        if !inRange && arch.outOfRangeSkipsPinCheck {
             return .decided(.fail(.ENOSYS, "R-PC-1"), writes: [])
         }
+        // Decision (D-RANGE): i386/armv7 hand a negative code to pin_check, which indexes the
+        // table with it (undefined behaviour). Modelled like a number past every table's npins:
+        // the "no pin" kill in a region, EPERM at the trampoline, ENOSYS elsewhere.
+        let code = sysno < 0 || sysno > Int64(UInt32.max) ? config.maxSyscall : UInt32(sysno)
         var noCount = NoProbeCount()
         let pin = PinCheck.check(
-            libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: UInt32(sysno),
+            libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: code,
             mask: arch.addressMask, counter: &noCount)
         if let s = pin.signal {
             killedBy = s
             return .decided(pin, writes: [])
         }
+        // R-PC-1 where pin_check ran on an out-of-range number and passed: sys_nosys.
+        if !inRange { return .decided(.fail(.ENOSYS, "R-PC-1"), writes: []) }
         switch request {
         case .plain:
             return .decided(.ok, writes: [])
