@@ -8,10 +8,12 @@ let package = Package(
         .library(name: "SysPinCore", targets: ["SysPinCore"]),
         .library(name: "SysPinScenario", targets: ["SysPinScenario"]),
         .library(name: "SysPinTesting", targets: ["SysPinTesting"]),
+        .library(name: "SysPinFuzzing", targets: ["SysPinFuzzing"]),
         .executable(name: "syspin", targets: ["syspin"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // bytes → typed ELF view → pintable → policy → decisions. No Foundation, no I/O.
@@ -20,6 +22,19 @@ let package = Package(
         .target(name: "SysPinScenario", dependencies: ["SysPinCore"]),
         // Builders of ELF images, naive reference model, generators.
         .target(name: "SysPinTesting", dependencies: ["SysPinCore"]),
+        // libelf (Debian libelf-dev), the real ELF reader FuzzELF and the benchmarks compare with.
+        .systemLibrary(name: "CLibElf", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
+        // Property-test generators (swift-property-based); kept out of SysPinTesting so the fuzz
+        // executables do not link Swift Testing.
+        .target(
+            name: "SysPinGenerators",
+            dependencies: [
+                "SysPinCore", "SysPinTesting",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        // The fuzz targets' logic and invariants; Fuzzers/ wraps each in LLVMFuzzerTestOneInput.
+        .target(name: "SysPinFuzzing", dependencies: ["SysPinCore", "SysPinTesting", "CLibElf"]),
         .executableTarget(
             name: "syspin",
             dependencies: [
@@ -29,7 +44,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SysPinCoreTests",
-            dependencies: ["SysPinCore", "SysPinTesting", "SysPinScenario"],
+            dependencies: [
+                "SysPinCore", "SysPinTesting", "SysPinScenario", "SysPinFuzzing", "SysPinGenerators",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             resources: []
         ),
     ]

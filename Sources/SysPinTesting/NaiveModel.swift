@@ -74,7 +74,7 @@ public enum NaiveModel {
         let v = t.slot(code)
         if v == 0 { return .kill(errno: .ENOSYS) }
         if v == 0xFFFF_FFFF { return .allow }
-        return (t.start + UInt64(v)) & mask == addr ? .allow : .kill(errno: .ENOSYS)
+        return (t.start &+ UInt64(v)) & mask == addr ? .allow : .kill(errno: .ENOSYS)
     }
 
     /// The naive reading of a whole submission's pins (R-PIN-9 installs them verbatim).

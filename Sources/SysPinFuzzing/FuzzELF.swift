@@ -1,0 +1,101 @@
+import SysPinCore
+import SysPinTesting
+
+/// FuzzELF: whole image bytes → exec verdict and pin table, checked against itself, the naive
+/// model and libelf.
+public enum FuzzELF {
+    public static func run(_ bytes: [UInt8]) throws(InvariantViolation) {
+        let first = Inspector.inspect(bytes)
+        let second = Inspector.inspect(bytes)
+        try require(
+            first.verdict == second.verdict && first.pintable?.entries == second.pintable?.entries
+                && first.pintable?.discardedBy == second.pintable?.discardedBy,
+            "INV-DETERMINISM", "inspect gave \(first.verdict) then \(second.verdict)")
+        guard let arch = first.arch else { return }
+        try checkLoaders(bytes, arch: arch)
+        try compareWithLibElf(bytes, arch: arch)
+    }
+
+    static func checkLoaders(_ bytes: [UInt8], arch: Arch) throws(InvariantViolation) {
+        for base: UInt64 in [0, 0x4000_0000] {
+            guard case .success(let plan) = ExecLoaders.loadMain(bytes, arch: arch, base: base) else { continue }
+            try require(plan.hasInterp || plan.pinsyscallsOnce, "INV-ONCE", "static program without once-flag (R-PT-16)")
+            if let seg = plan.pinSegment, let region = plan.region, let pins = plan.pinTable?.pins {
+                try PinInvariants.shape(pins, isLdso: false)
+                let layout = ExecLoaders.staticLayout(plan.image, segment: seg, base: plan.image.header.type == .dyn ? base : 0, arch: arch)
+                let delta = (layout.start &- (plan.image.header.type == .dyn ? base : 0)) & arch.addressMask
+                try PinInvariants.completeness(region: region, entries: plan.pinTable!.entries, delta: delta, isLdso: false, arch: arch)
+                let naive = NaiveTable(
+                    sites: plan.pinTable!.entries, loadBase: base, delta: delta, start: region.start, end: region.end, isLdso: false)
+                try PinInvariants.differential(libc: nil, naiveLibc: nil, main: region, naiveMain: naive, sigtramp: region.end, arch: arch)
+            }
+        }
+        let pos: UInt64 = 0x2000_0000
+        if case .success(let l) = ExecLoaders.loadInterpreter(bytes, arch: arch, pos: pos), let region = l.region,
+            let pins = l.pinTable.pins
+        {
+            try PinInvariants.shape(pins, isLdso: true)
+            let layout = ExecLoaders.interpLayout(l.image, segment: l.pinSegment, pos: pos, arch: arch)
+            let delta = (layout.start &- pos) & arch.addressMask
+            try PinInvariants.completeness(region: region, entries: l.pinTable.entries, delta: delta, isLdso: true, arch: arch)
+            let naive = NaiveTable(sites: l.pinTable.entries, loadBase: pos, delta: delta, start: region.start, end: region.end, isLdso: true)
+            try PinInvariants.differential(libc: nil, naiveLibc: nil, main: region, naiveMain: naive, sigtramp: nil, arch: arch)
+        }
+    }
+
+    /// Disagreements with libelf that SPEC explains. Any other is a violation.
+    public enum LibElfDifference: String, CaseIterable, Sendable {
+        /// libelf refuses an image whose e_phentsize is not its struct size; the kernel ignores
+        /// e_phentsize and uses its own struct (R-ELF-7).
+        case phentsizeIgnored = "R-ELF-7 e_phentsize"
+        /// libelf does not read the program headers of an image whose e_ident it rejects, or
+        /// reads a different class; the kernel judged the image with the arch's class (R-ELF-2).
+        case identMismatch = "R-ELF-2 e_ident"
+        /// libelf requires the section header table too (e_shoff/e_shnum inside the file); the
+        /// kernel never reads section headers.
+        case sectionHeaders = "kernel reads no section headers"
+        /// libelf takes e_phoff 0 to mean "no program header table"; the kernel reads e_phnum
+        /// entries at offset 0 like any other offset (R-ELF-7).
+        case phoffZero = "R-ELF-7 e_phoff 0"
+    }
+
+    /// Where the kernel's reader accepted the header and phdr table, libelf's gelf_getphdr must
+    /// see the same program headers, unless a classified difference explains it.
+    static func compareWithLibElf(_ bytes: [UInt8], arch: Arch) throws(InvariantViolation) {
+        guard case .success(let image) = ExecRules.readImage(bytes, arch: arch, loader: .main)
+            ?? ExecRules.readImage(bytes, arch: arch, loader: .interpreter)
+        else { return }
+        // With no program headers there is nothing to compare.
+        if image.phdrs.isEmpty { return }
+        guard let theirs = LibElf.programHeaders(bytes) else {
+            if classify(image) != nil { return }
+            throw InvariantViolation("INV-LIBELF-PHDR", "libelf cannot read program headers the kernel reads (\(image.phdrs.count) phdrs, e_phentsize \(image.header.phentsize)): \(LibElf.lastError)")
+        }
+        if theirs == image.phdrs { return }
+        if classify(image) != nil { return }
+        let i = zip(theirs, image.phdrs).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(theirs.count, image.phdrs.count)
+        throw InvariantViolation("INV-LIBELF-PHDR", "phdr \(i) differs: libelf \(i < theirs.count ? "\(theirs[i])" : "none"), core \(i < image.phdrs.count ? "\(image.phdrs[i])" : "none")")
+    }
+
+    static func classify(_ image: ElfImage) -> LibElfDifference? {
+        let h = image.header
+        if h.phoff == 0 && h.phnum > 0 { return .phoffZero }
+        if Int(h.phentsize) != h.elfClass.phdrSize && h.phnum > 0 { return .phentsizeIgnored }
+        if h.identClass != h.elfClass.rawValue || h.identData != h.endian.rawValue { return .identMismatch }
+        // elfutils validates the section header table's bounds when e_shnum/e_shoff are set
+        // (and reads sh_info of section 0 for PN_XNUM); the kernel never looks at it.
+        let shSize = UInt64(h.shentsize) * UInt64(h.shnum)
+        if h.shoff != 0 && (h.shoff > UInt64(image.bytes.count) || shSize > UInt64(image.bytes.count) - h.shoff) {
+            return .sectionHeaders
+        }
+        if h.shnum == 0 && h.shoff != 0 { return .sectionHeaders }
+        return nil
+    }
+}
+
+extension Result where Success == ElfImage, Failure == ExecRejection {
+    static func ?? (lhs: Self, rhs: @autoclosure () -> Self) -> Self {
+        if case .success = lhs { return lhs }
+        return rhs()
+    }
+}

@@ -1,0 +1,363 @@
+import SysPinCore
+import SysPinTesting
+
+/// FuzzScenario: bytes → a whole process, structure-aware. An arch; a program image built with
+/// `ElfBuilder` (static ET_EXEC, static PIE, dynamic with an ld.so image also built by the builder
+/// and sometimes broken, or a main program broken on purpose), pin sites from the bytes; a
+/// trampoline; mappings; then steps (plain system calls from site or random addresses,
+/// pinsyscalls — raw or ld.so's conversion of a built libc.so — and kbind), run through
+/// `ProcessModel.exec` and `ProcessState.syscall`. Every step is checked against `StepOracle`,
+/// whose tables come from the builder's sites (NaiveTable with the loaders' layout); the whole run
+/// is repeated for INV-DETERMINISM.
+///
+/// Invariants: INV-EXEC (a program the builder made valid is accepted with the start state of
+/// R-PT-15/16 and R-KB-14; a main-program error is returned, never a kill; a kill is SIGABRT and
+/// only for interpreter failures, R-ELF-25, with the expected inner errno), INV-NAIVE-AGREE (table
+/// presence and every plain call's decision against NaiveModel), INV-DEAD (after a kill every step
+/// is .dead and nothing changes), the pinsyscalls and kbind invariants of FuzzPinsyscalls and
+/// FuzzKbind on their steps, INV-DETERMINISM.
+public enum FuzzScenario {
+    enum ProgramKind: Equatable {
+        case staticExec
+        case staticPIE
+        case dynamic
+        /// A main program the loader must reject before the point of no return (R-ELF-26).
+        case brokenMain(OpenBSDErrno, String)
+    }
+
+    struct Step {
+        var addr: UInt64
+        var sysno: Int64
+        var request: SyscallRequest
+    }
+
+    struct Input {
+        var arch: Arch
+        var kind: ProgramKind
+        var program: [UInt8]
+        var base: UInt64
+        var interpreter: [UInt8]?
+        var interpBase: UInt64
+        /// The inner errno a broken interpreter must be killed with (R-ELF-25), nil when it is fine.
+        var interpFault: (OpenBSDErrno, String)?
+        /// The records of the table the process runs with: the static program's, or ld.so's.
+        var sites: [SyscallSite]
+        var sigtramp: UInt64?
+        var mappings: [MemoryMapping]
+        var steps: [Step]
+    }
+
+    public static func run(_ bytes: [UInt8]) throws(InvariantViolation) {
+        let input = decode(bytes)
+        let first = try execute(input)
+        let second = try execute(input)
+        try require(first == second, "INV-DETERMINISM", "\(input.arch.name): two runs of the same scenario differ")
+    }
+
+    static func execute(_ input: Input) throws(InvariantViolation) -> ProcessTrace {
+        let arch = input.arch
+        let mask = arch.addressMask
+        let (outcome, started) = ProcessModel.exec(
+            program: input.program, base: input.base, interpreter: input.interpreter, interpreterBase: input.interpBase,
+            arch: arch, sigtramp: input.sigtramp, mappings: input.mappings)
+        var trace = ProcessTrace(exec: outcome.verdict)
+        let v = outcome.verdict
+        let label = "\(arch.name) \(input.kind)"
+        // INV-EXEC: kills are SIGABRT from the interpreter path only (R-ELF-25).
+        if v.isKilled {
+            try require(
+                v.signal == .SIGABRT && input.kind == .dynamic && started == nil, "INV-EXEC",
+                "\(label): exec killed by \(v) outside the interpreter path")
+        }
+        switch input.kind {
+        case .brokenMain(let e, let why):
+            try require(
+                v.errno == e && v.signal == nil && started == nil, "INV-EXEC",
+                "\(label) (\(why)): exec \(v), expected \(e.name) returned before the point of no return (R-ELF-26)")
+            return trace
+        case .dynamic:
+            if let (e, why) = input.interpFault {
+                try require(
+                    v.signal == .SIGABRT && v.errno == e && started == nil, "INV-EXEC",
+                    "\(label) (\(why)): exec \(v), expected killed(SIGABRT) with \(e.name) (R-ELF-25)")
+                return trace
+            }
+        case .staticExec, .staticPIE:
+            break
+        }
+        guard v.isOK, var state = started else {
+            throw InvariantViolation("INV-EXEC", "\(label): a program the builder made valid was rejected: \(v) \(outcome.detail ?? "")")
+        }
+        // The start state (R-PT-15, R-PT-16, R-KB-14).
+        let isStatic = input.kind != .dynamic
+        let kbindStart: UInt64 = input.kind == .staticPIE ? mask : 0
+        try require(
+            state.libc == nil && state.pinsyscallsUsed == isStatic && state.kbind == KbindState(pc: kbindStart)
+                && state.killedBy == nil && state.sigtramp == input.sigtramp.map { $0 & mask },
+            "INV-EXEC",
+            "\(label): start state libc \(state.libc == nil ? "none" : "present"), once \(state.pinsyscallsUsed), kbind pc 0x\(String(state.kbind.pc, radix: 16))")
+
+        let naiveMain = try naiveTable(input)
+        try require(
+            (state.main == nil) == (naiveMain == nil), "INV-NAIVE-AGREE",
+            "\(label): core \(state.main == nil ? "has no" : "has a") main table, naive \(naiveMain == nil ? "none" : "one") from \(input.sites.count) sites")
+        var oracle = StepOracle(
+            arch: arch, main: naiveMain, sigtramp: input.sigtramp.map { $0 & mask }, once: isStatic, kbindPC: kbindStart,
+            mappings: input.mappings)
+        for s in input.steps {
+            trace.results.append(try oracle.step(&state, addr: s.addr, sysno: s.sysno, s.request))
+        }
+        trace.final = ProcessSnapshot(state)
+        return trace
+    }
+
+    /// The naive table for the process's ps_pin, from the builder's sites and the loaders' span
+    /// (ExecLoaders.staticLayout / interpLayout, as FuzzELF does); nil when R-PT-1..4 discard it.
+    static func naiveTable(_ input: Input) throws(InvariantViolation) -> NaiveTable? {
+        let arch = input.arch
+        let mask = arch.addressMask
+        let isLdso = input.kind == .dynamic
+        let bytes = isLdso ? input.interpreter ?? [] : input.program
+        guard case .success(let image) = ExecRules.readImage(bytes, arch: arch, loader: isLdso ? .interpreter : .main),
+            let seg = image.phdrs.last(where: { $0.type == .openbsdSyscalls })
+        else {
+            throw InvariantViolation("INV-EXEC", "\(arch.name): an accepted image has no readable PT_OPENBSD_SYSCALLS")
+        }
+        let loadBase: UInt64
+        let layout: PinLayout
+        if isLdso {
+            loadBase = input.interpBase & mask
+            layout = ExecLoaders.interpLayout(image, segment: seg, pos: input.interpBase, arch: arch)
+        } else {
+            loadBase = input.kind == .staticPIE ? input.base & mask : 0
+            layout = ExecLoaders.staticLayout(image, segment: seg, base: loadBase, arch: arch)
+        }
+        let len = (layout.end &- loadBase) & mask
+        let delta = (layout.start &- loadBase) & mask
+        let valid =
+            input.sites.count * 8 <= 331 * 16
+            && input.sites.allSatisfy { $0.sysno >= 1 && $0.sysno < 331 && UInt64($0.offset) <= len }
+        guard valid else { return nil }
+        return NaiveTable(sites: input.sites, loadBase: loadBase, delta: delta, start: layout.start, end: layout.end, isLdso: isLdso)
+    }
+
+    // MARK: Decoding
+
+    static func decodeSites(_ r: inout FuzzReader, textVaddr: UInt64, textMemsz: UInt64) -> [SyscallSite] {
+        var sites: [SyscallSite] = []
+        let end = textVaddr + textMemsz
+        for _ in 0..<Int(r.u8() % 8) {
+            let offset: UInt64
+            switch r.u8() % 12 {
+            case 0: offset = textVaddr  // rebased to 0: "no pin" (R-PT-9 D)
+            case 1: offset = textVaddr &- 1  // rebased to the marker: a wildcard (R-PT-9 E)
+            case 2: offset = end  // == len: accepted, never matches
+            case 3: offset = end + 1  // > len: the table is discarded
+            case 4: offset = 0
+            case 5: offset = UInt64(r.u32())
+            case 6: offset = UInt64(sites.last?.offset ?? 0)  // a duplicate site
+            default: offset = textVaddr + UInt64(r.u16()) % max(textMemsz, 1)
+            }
+            let sysno: UInt32
+            switch r.u8() % 32 {
+            case 0..<4: sysno = Sysno.pinsyscalls
+            case 4..<8: sysno = Sysno.kbind
+            case 8, 9: sysno = Sysno.sigreturn
+            case 10, 11: sysno = Sysno.exit
+            case 12, 13: sysno = 20
+            case 14: sysno = 330
+            case 15, 16, 17: sysno = sites.last?.sysno ?? 1
+            case 30: sysno = 0
+            case 31: sysno = 331
+            default: sysno = UInt32(1 + r.u16() % 330)
+            }
+            sites.append(SyscallSite(offset: UInt32(truncatingIfNeeded: offset), sysno: sysno))
+        }
+        return sites
+    }
+
+    static func decode(_ bytes: [UInt8]) -> Input {
+        var r = FuzzReader(bytes)
+        let arch = r.arch()
+        let mask = arch.addressMask
+        let page = arch.pageSize
+        let wide = arch.pointerBytes == 8
+        let kindByte = r.u8()
+        var kind: ProgramKind
+        switch kindByte % 8 {
+        case 0, 1: kind = .staticExec
+        case 2, 3: kind = .staticPIE
+        case 4, 5, 6: kind = .dynamic
+        default: kind = .brokenMain(.ENOEXEC, "")
+        }
+        let base = (wide ? 0x5_0000_0000 : 0x1000_0000) + page * UInt64(r.u16() % 0x4000)
+        let interpBase = (wide ? 0x7_0000_0000 : 0x4000_0000) + page * UInt64(r.u16() % 0x4000)
+
+        var program: [UInt8]
+        var interpreter: [UInt8]?
+        var interpFault: (OpenBSDErrno, String)?
+        var sites: [SyscallSite]
+        var text: (lo: UInt64, hi: UInt64)  // the table's text range, load base applied
+        var siteBase: UInt64  // what site offsets count from
+        switch kind {
+        case .staticExec, .staticPIE, .brokenMain:
+            let pie = kind == .staticPIE || (kind != .staticExec && kindByte & 0x80 != 0)
+            let tv = pie ? page * UInt64(r.u8() % 4) : page * (0x10 + UInt64(r.u16() % 0x400))
+            let tm = page * UInt64(1 + r.u8() % 4) - UInt64(r.u8() % 2) * 0x10
+            sites = decodeSites(&r, textVaddr: tv, textMemsz: tm)
+            var b = pie ? ElfBuilder.staticPIE(arch: arch, text: (tv, tm), sites: sites) : ElfBuilder.staticExec(arch: arch, text: (tv, tm), sites: sites)
+            siteBase = pie ? base & mask : 0
+            text = ((siteBase &+ tv) & mask, (siteBase &+ tv &+ tm) & mask)
+            if case .brokenMain = kind {
+                switch r.u8() % 8 {
+                case 0:
+                    b.openBSDNote = false
+                    kind = .brokenMain(.ENOEXEC, "no OpenBSD note, EI_OSABI 0 (R-ELF-12)")
+                case 1:
+                    b.segments.append(.raw(ProgramHeader(type: .shlib, flags: 0, offset: 0, vaddr: 0, filesz: 0, memsz: 0, align: 0)))
+                    kind = .brokenMain(.ENOEXEC, "PT_SHLIB (R-ELF-14)")
+                case 2:
+                    b.segments[0].header.align = 3
+                    kind = .brokenMain(.EINVAL, "p_align 3 (R-ELF-8)")
+                case 3:
+                    b.machine = arch.machine &+ 1
+                    kind = .brokenMain(.ENOEXEC, "wrong e_machine (R-ELF-3)")
+                case 4:
+                    b.truncatedTo = Int(r.u8()) % arch.elfClass.ehdrSize
+                    kind = .brokenMain(.ENOEXEC, "shorter than the ELF header (R-ELF-1)")
+                case 5:
+                    b.segments.append(.load(flags: ProgramFlags.r, vaddr: 0x20_0000, memsz: 0))
+                    kind = .brokenMain(.EINVAL, "PT_LOAD with p_memsz 0 (R-ELF-10)")
+                case 6:
+                    b.type = .rel
+                    kind = .brokenMain(.ENOEXEC, "e_type ET_REL (R-ELF-5)")
+                default:
+                    if pie {
+                        b.includePhdr = false
+                        kind = .brokenMain(.EINVAL, "ET_DYN without PT_PHDR (R-ELF-13)")
+                    } else {
+                        b.phnum = 33
+                        kind = .brokenMain(.ENOEXEC, "e_phnum 33 (R-ELF-4)")
+                    }
+                }
+            }
+            program = b.build()
+        case .dynamic:
+            let pie = kindByte & 0x80 != 0
+            let ptv = pie ? page * UInt64(1 + r.u8() % 4) : page * (0x10 + UInt64(r.u16() % 0x400))
+            let progSites = decodeSites(&r, textVaddr: ptv, textMemsz: page)  // ignored by the kernel (R-ELF-16)
+            program = ElfBuilder.dynamicExec(arch: arch, pie: pie, text: (ptv, page), sites: progSites.isEmpty ? nil : progSites).build()
+            let ltv = page * UInt64(1 + r.u8() % 3)
+            let ltm = page * UInt64(1 + r.u8() % 4)
+            sites = decodeSites(&r, textVaddr: ltv, textMemsz: ltm)
+            var ld = ElfBuilder.ldso(arch: arch, textVaddr: ltv, textMemsz: ltm, sites: sites)
+            siteBase = interpBase & mask
+            text = ((siteBase &+ ltv) & mask, (siteBase &+ ltv &+ ltm) & mask)
+            let fault = r.u8()
+            switch fault % 16 {
+            case 10:
+                interpFault = (.ENOENT, "no interpreter file (R-ELF-18)")
+            case 11:
+                ld.syscalls = nil
+                interpFault = (.EINVAL, "no PT_OPENBSD_SYSCALLS (R-ELF-24)")
+            case 12:
+                ld.type = .exec
+                interpFault = (.ENOEXEC, "ET_EXEC interpreter (R-ELF-5)")
+            case 13:
+                ld.truncatedTo = Int(fault >> 4) * 4
+                interpFault = (.ENOEXEC, "shorter than the ELF header (R-ELF-1)")
+            case 14:
+                ld.entry = ElfBuilder.roundUp(ltv + ltm, page) + page  // the data PT_LOAD
+                interpFault = (.ENOEXEC, "e_entry in a writable PT_LOAD (R-ELF-21)")
+            case 15:
+                ld.segments[Int(fault >> 4) % ld.segments.count].header.align = 0x1001
+                interpFault = (.EINVAL, "p_align 0x1001 (R-ELF-19)")
+            default:
+                break
+            }
+            interpreter = interpFault?.0 == .ENOENT ? nil : ld.build()
+        }
+
+        let sigtramp: UInt64?
+        switch r.u8() % 4 {
+        case 0: sigtramp = nil
+        case 1: sigtramp = (wide ? 0x7f_ffff_0000 : 0xbfff_0000) + UInt64(r.u16())
+        case 2: sigtramp = sites.first.map { (siteBase &+ UInt64($0.offset)) & mask }  // inside the region: the region wins
+        default: sigtramp = text.hi
+        }
+
+        // Mappings for kbind: six pages of an area, writable or not.
+        let area = (wide ? 0x6_0000_0000 : 0x2000_0000) + page * UInt64(r.u8())
+        var mappings: [MemoryMapping] = []
+        for _ in 0..<Int(r.u8() % 5) {
+            let a = r.u8()
+            let start = area + page * UInt64(a % 6)
+            mappings.append(MemoryMapping(start: start, end: start + page * UInt64(1 + (a >> 3) % 3), writable: a & 0x80 == 0))
+        }
+
+        // A libc.so for ld.so's conversion (R-LD-*), built by the builder.
+        let libcBase = (wide ? 0x8_0000_0000 : 0x6000_0000) + page * UInt64(r.u16() % 0x1000)
+        let libcText = page * UInt64(1 + r.u8() % 4)
+        let libcSites = decodeSites(&r, textVaddr: page, textMemsz: libcText)
+        let libcBytes = ElfBuilder.sharedLibrary(arch: arch, textVaddr: page, textMemsz: libcText, sites: libcSites).build()
+        var fromLibc: PinsyscallsCall?
+        if case .success(let image) = ExecRules.readImage(libcBytes, arch: arch, loader: .main) {
+            fromLibc = LdsoPin.submission(libc: image, base: libcBase, arch: arch)
+        }
+
+        // Addresses worth calling from (all decided here, none from results).
+        var candidates: [UInt64] = [text.lo, text.hi, (text.hi &- 1) & mask, (text.lo &- 1) & mask]
+        for s in sites { candidates.append((siteBase &+ UInt64(s.offset)) & mask) }
+        for s in libcSites { candidates.append((libcBase &+ UInt64(s.offset)) & mask) }
+        if let t = sigtramp { candidates.append(t) }
+        let pinSite = sites.first { $0.sysno == Sysno.pinsyscalls }.map { (siteBase &+ UInt64($0.offset)) & mask }
+        let kbindSite = sites.first { $0.sysno == Sysno.kbind }.map { (siteBase &+ UInt64($0.offset)) & mask }
+        let codes: [Int64] = sites.map { Int64($0.sysno) } + libcSites.map { Int64($0.sysno) } + [1, 103]
+        let c0 = UInt64(r.u32()), c1 = c0 ^ UInt64(1 + r.u8())
+
+        func address(_ r: inout FuzzReader, preferred: UInt64?) -> UInt64 {
+            switch r.u8() % 8 {
+            case 0, 1, 2: return preferred ?? candidates[0]
+            case 3: return (text.lo &+ UInt64(r.u16()) % max((text.hi &- text.lo) & mask, 1)) & mask
+            case 4: return r.u64() & mask
+            case 5: return (r.pick(candidates) &+ UInt64(r.u8() % 5) &- 2) & mask
+            default: return r.pick(candidates)
+            }
+        }
+
+        var steps: [Step] = []
+        for _ in 0..<Int(r.u8() % 12) {
+            switch r.u8() % 8 {
+            case 0, 1, 2, 3:
+                let addr = address(&r, preferred: nil)
+                let any = Int64(r.u16() % 400)
+                let sysno: Int64 = r.pick(codes + codes + [0, -1, 331, 158, 86, any])
+                steps.append(Step(addr: addr, sysno: sysno, request: .plain))
+            case 4, 5:
+                let addr = address(&r, preferred: pinSite)
+                let t = r.u8()
+                let threads = t >= 240 ? Int(t % 4) : 1
+                let call: PinsyscallsCall
+                if let c = fromLibc, r.u8() % 4 != 0 {
+                    call = c
+                } else {
+                    let near = r.pick(candidates)
+                    call = FuzzPinsyscalls.decodeCall(&r, arch: arch, near: near)
+                }
+                steps.append(Step(addr: addr, sysno: Int64(Sysno.pinsyscalls), request: .pinsyscalls(call, threads: threads)))
+            default:
+                let addr = address(&r, preferred: kind == .dynamic ? (text.lo &+ UInt64(r.u8())) & mask : kbindSite)
+                let cookie: UInt64 = r.pick([c0, c0, c0, c1])
+                if r.u8() % 5 == 0 {
+                    steps.append(Step(addr: addr, sysno: Int64(Sysno.kbind), request: .kbind(param: nil, psize: 0, cookie: cookie)))
+                } else {
+                    let (param, psize) = FuzzKbind.decodeParam(&r, arch: arch, area: area)
+                    steps.append(Step(addr: addr, sysno: Int64(Sysno.kbind), request: .kbind(param: param, psize: psize, cookie: cookie)))
+                }
+            }
+        }
+        return Input(
+            arch: arch, kind: kind, program: program, base: base, interpreter: interpreter, interpBase: interpBase,
+            interpFault: interpFault, sites: sites, sigtramp: sigtramp, mappings: mappings, steps: steps)
+    }
+}

@@ -1,0 +1,89 @@
+import SysPinCore
+import SysPinTesting
+
+/// Invariants over a built pin table, shared by the fuzz targets.
+enum PinInvariants {
+    /// Core and naive model agree on every (address, code) probe derived from the tables.
+    static func differential(
+        libc: PinRegion?, naiveLibc: NaiveTable?, main: PinRegion?, naiveMain: NaiveTable?,
+        sigtramp: UInt64?, arch: Arch, extraCodes: [UInt32] = [], config: KernelConfig = .openbsd
+    ) throws(InvariantViolation) {
+        let mask = arch.addressMask
+        var addrs: Set<UInt64> = [0, mask]
+        var codes: Set<UInt32> = [1, Sysno.kbind, Sysno.sigreturn, Sysno.pinsyscalls, config.maxSyscall - 1]
+        codes.formUnion(extraCodes)
+        if let t = sigtramp { addrs.insert(t) }
+        for r in [libc, main].compactMap({ $0 }) {
+            for a in [r.start, r.end, r.start &+ 1, r.end &- 1] { addrs.insert(a & mask) }
+            for (code, v) in r.pins.enumerated() where v != 0 {
+                codes.insert(UInt32(code))
+                let site = r.site(of: v, mask: mask)
+                for a in [site, site &+ 1, site &- 1] { addrs.insert(a & mask) }
+            }
+            codes.insert(UInt32(r.pins.count))
+        }
+        for t in [naiveLibc, naiveMain].compactMap({ $0 }) {
+            for s in t.sites { codes.insert(s.sysno) }
+        }
+        for a in addrs {
+            for c in codes where c >= 1 && c < config.maxSyscall {
+                var n = NoProbeCount()
+                let core = PinCheck.check(libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, counter: &n)
+                let naive = NaiveModel.decide(libc: naiveLibc, main: naiveMain, sigtramp: sigtramp, addr: a, code: c, mask: mask)
+                let agree: Bool
+                switch naive {
+                case .allow: agree = core.isOK
+                case .kill(let e): agree = core.signal == .SIGABRT && core.errno == e
+                }
+                try require(agree, "INV-NAIVE-AGREE", "\(arch.name) addr 0x\(String(a, radix: 16)) code \(c): core \(core), naive \(naive)")
+            }
+        }
+    }
+
+    /// Every unique, non-degenerate site of a table passes; every number without an entry dies.
+    /// Degenerate entries are classified by SPEC: offset 0 (R-PT-7 B), rebased to 0 or to the
+    /// marker (R-PT-9 D/E), site outside the half-open region (R-PC-3).
+    static func completeness(
+        region: PinRegion, entries: [SyscallSite], delta: UInt64, isLdso: Bool, arch: Arch,
+        config: KernelConfig = .openbsd
+    ) throws(InvariantViolation) {
+        let mask = arch.addressMask
+        var counts: [UInt32: Int] = [:]
+        for e in entries { counts[e.sysno, default: 0] += 1 }
+        var sites: [UInt64] = [region.start]
+        for e in entries where counts[e.sysno] == 1 && !(isLdso && e.sysno == Sysno.kbind) {
+            let v = e.offset &- UInt32(truncatingIfNeeded: delta)
+            guard e.offset != 0, v != 0, v != multipleSitesPin else { continue }
+            let site = (region.start &+ UInt64(v)) & mask
+            guard region.start <= site, site < region.end else { continue }
+            sites.append(site)
+            var n = NoProbeCount()
+            let got = PinCheck.check(libc: nil, main: region, sigtramp: nil, addr: site, code: e.sysno, mask: mask, counter: &n)
+            try require(got == .ok, "INV-PIN-COMPLETE", "\(arch.name) sysno \(e.sysno) at its site 0x\(String(site, radix: 16)): \(got)")
+        }
+        // Missing numbers: a handful, near the present ones, from every site.
+        var missing: [UInt32] = []
+        for c in [1, 2, 20, 59, 86, 103, 158, config.maxSyscall - 1] where counts[c] == nil && !(isLdso && c == Sysno.kbind) {
+            missing.append(c)
+        }
+        for (c, _) in counts where c + 1 < config.maxSyscall && counts[c + 1] == nil && !(isLdso && c + 1 == Sysno.kbind) {
+            missing.append(c + 1)
+        }
+        for c in missing {
+            for a in sites where region.start <= a && a < region.end {
+                var n = NoProbeCount()
+                let got = PinCheck.check(libc: nil, main: region, sigtramp: nil, addr: a, code: c, mask: mask, counter: &n)
+                try require(got == .killed(.SIGABRT, .ENOSYS, "R-PC-7"), "INV-PIN-MISSING", "\(arch.name) sysno \(c) absent from the table, at 0x\(String(a, radix: 16)): \(got)")
+            }
+        }
+    }
+
+    /// I-1: npins ≥ 1; ld.so tables have pins[86] = marker.
+    static func shape(_ pins: [UInt32], isLdso: Bool) throws(InvariantViolation) {
+        try require(!pins.isEmpty, "INV-NPINS", "a built table has no slots")
+        try require(pins[0] == 0, "INV-NPINS", "slot 0 is pinned in a kernel-built table")
+        if isLdso {
+            try require(pins.count > Int(Sysno.kbind) && pins[Int(Sysno.kbind)] == multipleSitesPin, "INV-LDSO-KBIND", "ld.so's kbind slot is not the marker")
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import SysPinFuzzing
+import Testing
+
+/// Every fuzz input that once broke an invariant (Corpus/<target>/regressions/) and every seed
+/// (Corpus/<target>/) replays through the same entry function libFuzzer calls, in the plain
+/// build, so a fixed crash stays fixed without sanitizers (swift-protobuf's FailCases).
+@Suite("Fuzz regressions and seeds replay")
+struct FuzzRegressionReplayTests {
+    static let inputs: [(target: String, file: URL)] = FuzzTargets.all.flatMap { t in
+        (Repo.files(in: "Corpus/\(t.name)/regressions") + Repo.files(in: "Corpus/\(t.name)")).map { (t.name, $0) }
+    }
+
+    @Test("every registered target has seeds", arguments: FuzzTargets.all.map(\.name))
+    func targetHasSeeds(_ target: String) {
+        #expect(!Repo.files(in: "Corpus/\(target)").isEmpty, "Corpus/\(target) has no seed inputs")
+    }
+
+    @Test("replay", arguments: inputs.map { "\($0.target)/\($0.file.lastPathComponent)" })
+    func replay(_ name: String) throws {
+        let input = try #require(Self.inputs.first { "\($0.target)/\($0.file.lastPathComponent)" == name })
+        let entry = try #require(FuzzTargets.entry(named: input.target))
+        let bytes = [UInt8](try Data(contentsOf: input.file))
+        do {
+            try entry(bytes)
+        } catch {
+            Issue.record("\(input.file.path): \(error.id): \(error.message)")
+        }
+    }
+
+    @Test("corpus files are named by the SHA-1 of their content (CONTRACT.md)")
+    func namedBySHA1() throws {
+        #expect(SHA1.hex(Array("abc".utf8)) == "a9993e364706816aba3e25717850c26c9cd0d89d")
+        for t in FuzzTargets.all {
+            for f in Repo.files(in: "Corpus/\(t.name)") + Repo.files(in: "Corpus/\(t.name)/regressions") {
+                let bytes = [UInt8](try Data(contentsOf: f))
+                #expect(f.lastPathComponent == SHA1.hex(bytes), "\(f.path) is not named by the SHA-1 of its content")
+            }
+        }
+    }
+}

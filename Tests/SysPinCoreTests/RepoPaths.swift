@@ -1,0 +1,34 @@
+import Foundation
+
+/// Paths inside the repository, found from this file's location (Tests/SysPinCoreTests/).
+enum Repo {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
+
+    /// Regular files directly inside `relative`, sorted; empty when the folder does not exist.
+    static func files(in relative: String) -> [URL] {
+        let dir = url(relative)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return names.sorted().map { dir.appendingPathComponent($0) }.filter {
+            var isDir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: $0.path, isDirectory: &isDir) && !isDir.boolValue
+        }
+    }
+
+    /// The `syspin` executable of the build the tests run in (SwiftPM puts it beside the test
+    /// bundle).
+    static var syspinBinary: URL? {
+        var candidates: [URL] = []
+        if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
+        candidates.append(Bundle.main.bundleURL)
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        candidates.append(url(".build/debug"))
+        for dir in candidates {
+            let u = dir.appendingPathComponent("syspin")
+            if FileManager.default.isExecutableFile(atPath: u.path) { return u }
+        }
+        return nil
+    }
+}
