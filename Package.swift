@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "syspin",
             dependencies: [
-                "SysPinCore", "SysPinScenario",
+                "SysPinCore", "SysPinScenario", "SysPinFuzzing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -6,14 +6,28 @@ import SysPinTesting
 public enum FuzzPintable {
     public static let prefixSize = 14
 
-    public static func run(_ bytes: [UInt8]) throws(InvariantViolation) {
+    struct Input {
+        var arch: Arch
+        var isLdso: Bool
+        var base: UInt64
+        var len: UInt64
+        var delta: UInt64
+        var segment: [UInt8]
+    }
+
+    static func decode(_ bytes: [UInt8]) -> Input {
         var r = FuzzReader(bytes)
         let arch = r.arch()
         let isLdso = r.bool()
         let base = (UInt64(r.u32()) << 12) & arch.addressMask  // a page-aligned load base
         let len = UInt64(r.u32())
         let delta = UInt64(r.u32()) % (len + 1)
-        let segment = r.rest()
+        return Input(arch: arch, isLdso: isLdso, base: base, len: len, delta: delta, segment: r.rest())
+    }
+
+    public static func run(_ bytes: [UInt8]) throws(InvariantViolation) {
+        let input = decode(bytes)
+        let (arch, isLdso, base, len, delta, segment) = (input.arch, input.isLdso, input.base, input.len, input.delta, input.segment)
         let config = KernelConfig.openbsd
 
         let parse = PinTableReader.parse(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SysPinCore
+import SysPinFuzzing
 import SysPinScenario
 
 /// A failure of the command itself (unreadable file, bad scenario): one line on stderr, exit 2.
@@ -17,15 +18,17 @@ struct SysPin: ParsableCommand {
         discussion: """
             Rules are those of SPEC.md (ids R-…); every verdict names the errno, the signal and the rule \
             that decided it. Exit status: 0 when the command did its job (whatever the verdicts), \
-            2 for usage or I/O errors.
+            1 when `replay` reproduced a broken invariant, 2 for usage or I/O errors.
             """,
-        subcommands: [Inspect.self, Run.self]
+        subcommands: [Inspect.self, Run.self, Decode.self, Replay.self]
     )
 
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
         } catch let failure as CommandFailure {
             FileHandle.standardError.write(Data("syspin: \(failure.description)\n".utf8))
             Foundation.exit(2)
@@ -148,5 +151,68 @@ struct Run: ParsableCommand {
             throw CommandFailure(error.description)
         }
         for e in events { print(json ? RunReport.json(e) : RunReport.text(e)) }
+    }
+}
+
+struct TargetOption: ExpressibleByArgument {
+    var name: String
+    init?(argument: String) {
+        guard FuzzTargets.entry(named: argument) != nil else { return nil }
+        name = argument
+    }
+    static var allValueStrings: [String] { FuzzTargets.all.map(\.name) }
+}
+
+func readInput(_ path: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw CommandFailure("\(path): cannot read file")
+    }
+    return [UInt8](data)
+}
+
+struct Decode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what a fuzz target decodes an input file into, and what the core decided.",
+        discussion: """
+            For anyone holding a fuzz input (a seed, a crash artifact, a regression): prints the \
+            decoded view (ELF header and program headers, pin table, pinsyscalls arguments, kbind \
+            blocks, scenario steps) and the verdicts, without checking invariants.
+            """)
+
+    @Option(help: "The fuzz target whose input format FILE is in.")
+    var target: TargetOption
+
+    @Argument(help: "The input file.")
+    var file: String
+
+    func run() throws {
+        let bytes = try readInput(file)
+        print(FuzzDescribe.describe(target: target.name, bytes) ?? FuzzDescribe.hexDump(bytes))
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a fuzz input through its target's invariants in this (plain) build.",
+        discussion: """
+            The same entry function libFuzzer calls, without sanitizers. Exit 1 and the invariant \
+            id and message when an invariant breaks; 0 when the input passes.
+            """)
+
+    @Option(help: "The fuzz target whose input format FILE is in.")
+    var target: TargetOption
+
+    @Argument(help: "The input file.")
+    var file: String
+
+    func run() throws {
+        let bytes = try readInput(file)
+        do {
+            try FuzzTargets.entry(named: target.name)!(bytes)
+            print("\(file): \(target.name): all invariants hold")
+        } catch {
+            print("\(file): \(target.name): \(error.id): \(error.message)")
+            throw ExitCode(1)
+        }
     }
 }

@@ -1,0 +1,115 @@
+"""Shared pieces of the fuzzing workflow scripts (ci/nightly, ci/reproduce): locating targets and
+binaries, running libFuzzer, crash signatures, atomic corpus writes."""
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# Frames that say how a Swift program stopped, not where the bug is: dropped before taking the
+# top frames of a signature, or every fatalError would merge into one crash.
+RUNTIME_FRAME = re.compile(
+    r"(__sanitizer|__asan|__lsan|__interceptor|fuzzer::|libFuzzer|LLVMFuzzer|"
+    r"Swift runtime failure|swift_|_swift_|fatalError|precondition|assertionFailure|"
+    r"_assertionFailure|abort|raise|__libc|__GI_|libc\.so|libswiftCore|FuzzHarness|"
+    r"\$ss\d|StaticString|__pthread|start_thread|_start\b|main\b)"
+)
+FRAME = re.compile(r"^\s*#(\d+) 0x[0-9a-f]+ in (.+?)(?: /\S+)?$")
+INVARIANT = re.compile(r"^(INV-[A-Z0-9-]+):")
+
+
+def log(msg):
+    print(f"[{os.path.basename(sys.argv[0])}] {msg}", flush=True)
+
+
+def targets():
+    return sorted(os.listdir(os.path.join(ROOT, "Fuzzers", "Sources")))
+
+
+def fuzz_bin_dir():
+    out = subprocess.run(
+        ["swift", "build", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-fuzz"), "--show-bin-path"],
+        cwd=os.path.join(ROOT, "Fuzzers"), capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def plain_bin_dir():
+    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def sha1(data):
+    return hashlib.sha1(data).hexdigest()
+
+
+def write_atomic(path, data):
+    """Writes `data` to `path` via a temporary file in the same folder and a rename: a reader or a
+    killed run never sees a half-written file."""
+    d = os.path.dirname(path)
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def store_by_sha1(folder, data):
+    """Stores `data` in `folder` named by its SHA-1 (CONTRACT corpus layout); returns the path."""
+    path = os.path.join(folder, sha1(data))
+    if not os.path.exists(path):
+        write_atomic(path, data)
+    return path
+
+
+def signature(output):
+    """A crash's signature from its output: the invariant id when an invariant broke, else the top
+    three non-runtime frames of the first sanitizer stack."""
+    for line in output.splitlines():
+        m = INVARIANT.match(line.strip())
+        if m:
+            return m.group(1)
+    frames = []
+    in_stack = False
+    for line in output.splitlines():
+        m = FRAME.match(line)
+        if not m:
+            if in_stack and frames:
+                break
+            continue
+        in_stack = True
+        fn = m.group(2).strip()
+        if RUNTIME_FRAME.search(fn):
+            continue
+        frames.append(demangle_short(fn))
+        if len(frames) == 3:
+            break
+    kind = "crash"
+    for pat, name in (("LeakSanitizer", "leak"), ("timeout", "timeout"), ("out-of-memory", "oom"),
+                      ("AddressSanitizer", "asan"), ("deadly signal", "signal")):
+        if pat in output:
+            kind = name
+            break
+    return kind + ":" + ("|".join(frames) if frames else "no-frames")
+
+
+def demangle_short(fn):
+    # Keep mangled Swift names short but stable: the symbol up to its first space.
+    return fn.split(" ")[0][:120]
+
+
+def run_input(binary, path, extra_env=None, timeout=60):
+    env = dict(os.environ, SWIFT_BACKTRACE="enable=no", ASAN_OPTIONS="dedup_token_length=3:detect_leaks=1")
+    if extra_env:
+        env.update(extra_env)
+    p = subprocess.run([binary, path], capture_output=True, text=True, env=env, timeout=timeout)
+    return p.returncode, p.stdout + p.stderr
