@@ -96,8 +96,8 @@ public enum ExecRules {
         let name: [UInt8] = Array("OpenBSD".utf8) + [0]
         var found = false
         for (i, ph) in image.phdrs.enumerated() where ph.type == .note && ph.filesz <= 1024 {
-            // Segments too small for one note header plus the name are skipped, as the kernel does.
-            guard ph.filesz >= 12 + UInt64(name.count) else { continue }
+            // Every PT_NOTE of ≤ 1024 bytes is read, however small (exec_elf.c 1.194 has no lower
+            // bound), so a short read fails the exec even when the segment could hold no note.
             guard let seg = image.view.slice(offset: ph.offset, length: ph.filesz) else {
                 return .failure(.init(.ENOEXEC, "R-ELF-12", "PT_NOTE \(i) (\(ph.filesz) bytes at \(ph.offset)) runs past the end of the file"))
             }

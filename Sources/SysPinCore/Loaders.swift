@@ -184,7 +184,9 @@ public enum ExecLoaders {
                 uaddr = pos & mask
             }
             let addr = ExecRules.trunc(uaddr, ph.align)
-            let size = (ph.memsz &+ (uaddr &- addr)) & mask
+            // elf_load_psection: the size grows by p_vaddr's own truncation, not by the
+            // relocated address's (they differ when the first PT_LOAD's p_vaddr is unaligned).
+            let size = (ph.memsz &+ (ph.vaddr &- ExecRules.trunc(ph.vaddr, ph.align))) & mask
             if ph.isExecutable && !ph.isWritable {
                 textStart = min(textStart, addr)
                 textEnd = max(textEnd, (addr &+ size) & mask)

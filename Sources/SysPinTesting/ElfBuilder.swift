@@ -54,6 +54,10 @@ public struct ElfBuilder: Sendable {
         public var offsetOverride: UInt64?
         /// Overrides the p_filesz derived from the payload's length.
         public var fileszOverride: UInt64?
+        /// Map the file from offset 0 (the ELF header, the program headers and every payload), as
+        /// a real first PT_LOAD does: p_offset 0, p_filesz = min(p_memsz, file size). Overrides
+        /// still apply on top.
+        public var mapsFileStart = false
 
         public init(
             header: ProgramHeader, payload: [UInt8]? = nil, offsetOverride: UInt64? = nil,
@@ -150,6 +154,7 @@ public struct ElfBuilder: Sendable {
     public var shstrndx: UInt16 = 0
 
     /// Add a PT_PHDR covering the program-header table as the first entry (R-ELF-11, R-ELF-13).
+    /// Its p_offset/p_filesz/p_memsz describe the table; p_vaddr = p_offset (link base 0).
     public var includePhdr = false
     /// PT_INTERP path (without the NUL), placed after PT_PHDR.
     public var interp: String?
@@ -205,18 +210,29 @@ public struct ElfBuilder: Sendable {
         var cursor = tableOffset + tableSize
         var payloadBytes: [UInt8] = []
         var ranges: [(index: Int, range: Range<Int>)] = []
+        for (i, seg) in all.enumerated() {
+            guard let p = seg.payload else { continue }
+            let pad = (wordAlign - cursor % wordAlign) % wordAlign
+            payloadBytes += [UInt8](repeating: 0, count: pad)
+            cursor += pad
+            ranges.append((i, cursor..<cursor + p.count))
+            payloadBytes += p
+            cursor += p.count
+        }
+        // The size of the file as described (before `truncatedTo`).
+        let fileSize = UInt64(cursor + trailing.count)
+
         var headers: [ProgramHeader] = []
+        var placed = ranges.makeIterator()
         for (i, seg) in all.enumerated() {
             var h = seg.header
-            if let p = seg.payload {
-                let pad = (wordAlign - cursor % wordAlign) % wordAlign
-                payloadBytes += [UInt8](repeating: 0, count: pad)
-                cursor += pad
-                h.offset = UInt64(cursor)
-                h.filesz = UInt64(p.count)
-                ranges.append((i, cursor..<cursor + p.count))
-                payloadBytes += p
-                cursor += p.count
+            if seg.payload != nil, let r = placed.next(), r.index == i {
+                h.offset = UInt64(r.range.lowerBound)
+                h.filesz = UInt64(r.range.count)
+            }
+            if seg.mapsFileStart {
+                h.offset = 0
+                h.filesz = min(h.memsz, fileSize)
             }
             if let o = seg.offsetOverride { h.offset = o }
             if let f = seg.fileszOverride { h.filesz = f }
@@ -294,7 +310,7 @@ public struct ElfBuilder: Sendable {
 // MARK: - Ready-made images
 
 extension ElfBuilder {
-    /// The address just past `end`, rounded up to `page`.
+    /// `value` rounded up to a multiple of `page`.
     static func roundUp(_ value: UInt64, _ page: UInt64) -> UInt64 { (value + page - 1) / page * page }
 
     /// A data PT_LOAD (R+W) one page past the end of the text.
@@ -385,6 +401,8 @@ extension ElfBuilder {
             loads.append(.load(flags: ProgramFlags.r, vaddr: 0, memsz: text.vaddr, align: arch.pageSize))
         }
         loads.append(.load(flags: ProgramFlags.r | ProgramFlags.x, vaddr: text.vaddr, memsz: text.memsz, align: arch.pageSize))
+        // The PT_LOAD at vaddr 0 maps the headers (and so covers PT_PHDR), as in a linked image.
+        loads[0].mapsFileStart = true
         loads.append(dataSegment(after: text, arch: arch))
         return loads
     }

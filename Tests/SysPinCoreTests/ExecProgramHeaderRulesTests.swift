@@ -1,0 +1,439 @@
+import SysPinCore
+import SysPinTesting
+import Testing
+
+/// R-ELF-8..17 and R-ELF-26: the main loader's two program-header passes (SPEC §4.2, §4.3).
+@Suite("R-ELF-8..17, 26 main program headers")
+struct ExecProgramHeaderRulesTests {
+    static let arch = Arch.amd64
+
+    /// Text [0x400000, 0x401000), data at 0x402000, note, one pin.
+    static var valid: ElfBuilder { .staticExec(arch: arch, sites: [site(0x40_0010, 20)]) }
+
+    static func verdict(_ b: ElfBuilder, arch: Arch = arch, config: KernelConfig = .openbsd) -> Verdict {
+        mainVerdict(b.build(), arch, base: b.type == .dyn ? dynBase : 0, config: config)
+    }
+
+    // MARK: R-ELF-8
+
+    @Test("R-ELF-8: p_align > 1 must be a power of two (any segment type)",
+          arguments: [UInt64(3), 6, 12, 0x1001, 0x8000_0000_0000_0001, UInt64.max])
+    func badAlign(align: UInt64) {
+        #expect(Self.verdict(Self.valid.prepending(raw(.null, align: align))) == .fail(.EINVAL, "R-ELF-8"))
+        #expect(Self.verdict(Self.valid.appending(raw(.dynamic, align: align))) == .fail(.EINVAL, "R-ELF-8"))
+    }
+
+    @Test("R-ELF-8: 0, 1 and powers of two are accepted", arguments: [UInt64(0), 1, 2, 8, 0x1000, 1 << 63])
+    func goodAlign(align: UInt64) {
+        #expect(Self.verdict(Self.valid.prepending(raw(.null, align: align))) == .ok)
+    }
+
+    @Test("R-ELF-8: ELF32 p_align is 32 bits wide")
+    func badAlign32() {
+        let b = ElfBuilder.staticExec(arch: .powerpc, sites: []).prepending(raw(.null, align: 0x8000_0001))
+        #expect(Self.verdict(b, arch: .powerpc) == .fail(.EINVAL, "R-ELF-8"))
+        let ok = ElfBuilder.staticExec(arch: .powerpc, sites: []).prepending(raw(.null, align: 0x8000_0000))
+        #expect(Self.verdict(ok, arch: .powerpc) == .ok)
+    }
+
+    @Test("R-ELF-8: a bad p_align on the note or the pin table fails the exec")
+    func badAlignOnGeneratedSegments() {
+        var b = Self.valid
+        b.openBSDNote = false
+        var note = ElfBuilder.Segment.openBSDNote(endian: .little)
+        note.header.align = 5
+        #expect(Self.verdict(b.appending(note)) == .fail(.EINVAL, "R-ELF-8"))
+        var pins = ElfBuilder.Segment.syscalls([site(0x40_0010, 20)], endian: .little)
+        pins.header.align = 24
+        #expect(Self.verdict(Self.valid.appending(pins)) == .fail(.EINVAL, "R-ELF-8"))
+    }
+
+    @Test("R-ELF-8 runs per entry before that entry's type checks, in table order")
+    func alignOrder() {
+        let badLoad = ElfBuilder.Segment.load(flags: RW, vaddr: 0x60_0000, memsz: 0, align: 3)
+        #expect(Self.verdict(Self.valid.prepending(badLoad)) == .fail(.EINVAL, "R-ELF-8"))
+        // An earlier entry's R-ELF-10 wins over a later entry's R-ELF-8.
+        let emptyLoad = ElfBuilder.Segment.load(flags: RW, vaddr: 0x60_0000, memsz: 0)
+        let b = Self.valid.prepending(raw(.null, align: 3)).prepending(emptyLoad)
+        #expect(Self.verdict(b) == .fail(.EINVAL, "R-ELF-10"))
+    }
+
+    // MARK: R-ELF-9
+
+    static func dynamic(_ interp: String?) -> ElfBuilder {
+        var b = ElfBuilder.dynamicExec(arch: arch, pie: false)
+        b.interp = interp
+        return b
+    }
+
+    @Test("R-ELF-9: the first PT_INTERP's path is read", arguments: ["a", "/usr/libexec/ld.so"])
+    func interpAccepted(path: String) throws {
+        let plan = try #require(mainPlan(Self.dynamic(path).build(), Self.arch))
+        #expect(plan.interpPath == Array(path.utf8))
+        #expect(plan.hasInterp)
+    }
+
+    @Test("R-ELF-9: p_filesz must be in [2, MAXPATHLEN]")
+    func interpSize() {
+        // "" + NUL is 1 byte.
+        #expect(Self.verdict(Self.dynamic("")) == .fail(.ENOEXEC, "R-ELF-9"))
+        // 1023 characters + NUL = 1024 = MAXPATHLEN: accepted; one more is not.
+        #expect(Self.verdict(Self.dynamic(String(repeating: "x", count: 1023))) == .ok)
+        #expect(Self.verdict(Self.dynamic(String(repeating: "x", count: 1024))) == .fail(.ENOEXEC, "R-ELF-9"))
+    }
+
+    @Test("R-ELF-9: p_filesz is compared in full width before reading")
+    func interpHugeSize() {
+        var b = Self.dynamic(nil)
+        var seg = ElfBuilder.Segment.interp("/usr/libexec/ld.so")
+        seg.fileszOverride = 0x1_0000_0010  // would be 16 if narrowed to 32 bits
+        b.segments.insert(seg, at: 0)
+        #expect(Self.verdict(b) == .fail(.ENOEXEC, "R-ELF-9"))
+    }
+
+    @Test("R-ELF-9: MAXPATHLEN is a parameter")
+    func interpSizeConfigurable() {
+        let config = KernelConfig(maxPathLen: 16)
+        #expect(Self.verdict(Self.dynamic(String(repeating: "y", count: 15)), config: config) == .ok)
+        #expect(Self.verdict(Self.dynamic(String(repeating: "y", count: 16)), config: config) == .fail(.ENOEXEC, "R-ELF-9"))
+    }
+
+    @Test("R-ELF-9: the path must end in NUL")
+    func interpNotTerminated() {
+        var b = Self.dynamic(nil)
+        b.segments.insert(.payload(.interp, Array("/usr/libexec/ld.so".utf8), align: 1), at: 0)
+        #expect(Self.verdict(b) == .fail(.ENOEXEC, "R-ELF-9"))
+        var nulInside = Self.dynamic(nil)
+        nulInside.segments.insert(.payload(.interp, Array("/ld\0so".utf8), align: 1), at: 0)
+        #expect(Self.verdict(nulInside) == .fail(.ENOEXEC, "R-ELF-9"))
+    }
+
+    @Test("R-ELF-9: a path that cannot be read completely is a short read")
+    func interpPastEnd() throws {
+        var b = Self.dynamic(nil)
+        var seg = ElfBuilder.Segment.interp("/usr/libexec/ld.so")
+        seg.offsetOverride = 1 << 20
+        b.segments.insert(seg, at: 0)
+        #expect(Self.verdict(b) == .fail(.ENOEXEC, "R-ELF-9"))
+        // The file cut in the middle of the path (the interpreter's payload is placed first).
+        var cut = Self.dynamic("/usr/libexec/ld.so")
+        let layout = cut.assemble()
+        let range = try #require(layout.payloadRange(of: .interp))
+        cut.truncatedTo = range.lowerBound + 3
+        #expect(Self.verdict(cut) == .fail(.ENOEXEC, "R-ELF-9"))
+    }
+
+    @Test("R-ELF-9: later PT_INTERP entries are ignored")
+    func laterInterpIgnored() throws {
+        // A second, invalid PT_INTERP (1 byte, no path) changes nothing.
+        let b = Self.dynamic("/usr/libexec/ld.so").appending(.payload(.interp, [0x41], align: 1))
+        let plan = try #require(mainPlan(b.build(), Self.arch))
+        #expect(plan.interpPath == Array("/usr/libexec/ld.so".utf8))
+    }
+
+    @Test("R-ELF-9 is checked in table order with R-ELF-10, before R-ELF-12")
+    func interpOrder() {
+        // A bad interp before a bad PT_LOAD.
+        var b = Self.dynamic("")
+        b.segments.append(.load(flags: RW, vaddr: 0x60_0000, memsz: 0))
+        #expect(Self.verdict(b) == .fail(.ENOEXEC, "R-ELF-9"))
+        // A bad interp in an image without the OpenBSD note: pass 1 comes first.
+        var c = Self.dynamic("")
+        c.openBSDNote = false
+        #expect(Self.verdict(c) == .fail(.ENOEXEC, "R-ELF-9"))
+    }
+
+    // MARK: R-ELF-10
+
+    @Test("R-ELF-10: PT_LOAD p_filesz > p_memsz or p_memsz == 0")
+    func badLoadSizes() {
+        let cases: [(filesz: UInt64, memsz: UInt64)] = [(0x11, 0x10), (1, 0), (0, 0), (UInt64.max, UInt64.max - 1)]
+        for c in cases {
+            let b = Self.valid.appending(.load(flags: RW, vaddr: 0x60_0000, memsz: c.memsz, filesz: c.filesz))
+            #expect(Self.verdict(b) == .fail(.EINVAL, "R-ELF-10"), "filesz \(c.filesz) memsz \(c.memsz)")
+        }
+    }
+
+    @Test("R-ELF-10: p_filesz ≤ p_memsz and p_memsz > 0 is fine")
+    func goodLoadSizes() {
+        for (f, m): (UInt64, UInt64) in [(0x10, 0x10), (0, 1), (1, 2)] {
+            let b = Self.valid.appending(.load(flags: RW, vaddr: 0x60_0000, memsz: m, filesz: f))
+            #expect(Self.verdict(b) == .ok)
+        }
+    }
+
+    @Test("R-ELF-10 applies to PT_LOAD only")
+    func sizesOfOtherSegments() {
+        #expect(Self.verdict(Self.valid.appending(raw(.dynamic, filesz: 0x20, memsz: 0))) == .ok)
+        #expect(Self.verdict(Self.valid.appending(raw(.gnuStack, filesz: 0, memsz: 0))) == .ok)
+    }
+
+    // MARK: R-ELF-11, R-ELF-13
+
+    static var pie: ElfBuilder { .staticPIE(arch: arch, text: (0x1000, 0x1000), sites: [site(0x1010, 20)]) }
+
+    @Test("R-ELF-13: a static PIE with PT_PHDR and a first PT_LOAD at 0 is accepted")
+    func pieAccepted() {
+        #expect(Self.verdict(Self.pie) == .ok)
+    }
+
+    @Test("R-ELF-11/13: ET_DYN without PT_PHDR")
+    func pieWithoutPhdr() {
+        var b = Self.pie
+        b.includePhdr = false
+        #expect(Self.verdict(b) == .fail(.EINVAL, "R-ELF-13"))
+        // PT_PHDR anywhere in the table counts (R-ELF-11).
+        #expect(Self.verdict(b.appending(raw(.phdr, offset: 64, vaddr: 64, filesz: 56, memsz: 56, align: 8))) == .ok)
+    }
+
+    @Test("R-ELF-13: ET_DYN without PT_LOAD")
+    func pieWithoutLoad() {
+        var b = Self.pie
+        b.segments = []
+        #expect(Self.verdict(b) == .fail(.EINVAL, "R-ELF-13"))
+    }
+
+    @Test("R-ELF-13: the FIRST PT_LOAD in table order must have p_vaddr 0")
+    func pieBaseNotZero() {
+        var b = Self.pie
+        b.segments.removeFirst()  // the read-only PT_LOAD at 0: the text at 0x1000 is now first
+        #expect(Self.verdict(b) == .fail(.EINVAL, "R-ELF-13"))
+        var swapped = Self.pie
+        swapped.segments.swapAt(0, 1)  // a PT_LOAD at vaddr 0 exists, but second
+        #expect(Self.verdict(swapped) == .fail(.EINVAL, "R-ELF-13"))
+    }
+
+    @Test("R-ELF-13 applies to ET_DYN only")
+    func execNeedsNoPhdr() {
+        var b = Self.valid
+        b.includePhdr = false
+        #expect(Self.verdict(b) == .ok)
+    }
+
+    // MARK: R-ELF-12
+
+    /// A note header + name + descriptor, 4-byte padded, little-endian.
+    static func note(name: [UInt8], type: UInt32 = 1, desc: [UInt8] = [0, 0, 0, 0]) -> [UInt8] {
+        func pad(_ b: [UInt8]) -> [UInt8] { b + [UInt8](repeating: 0, count: (4 - b.count % 4) % 4) }
+        let e = Endian.little
+        return e.encode(UInt64(name.count), width: 4) + e.encode(UInt64(desc.count), width: 4)
+            + e.encode(UInt64(type), width: 4) + pad(name) + pad(desc)
+    }
+
+    static var withoutNote: ElfBuilder {
+        var b = valid
+        b.openBSDNote = false
+        return b
+    }
+
+    @Test("R-ELF-12: no OpenBSD note and EI_OSABI 0 → ENOEXEC", arguments: Arch.all)
+    func noNote(arch: Arch) {
+        var b = ElfBuilder.staticExec(arch: arch, sites: [])
+        b.openBSDNote = false
+        #expect(mainVerdict(b.build(), arch) == .fail(.ENOEXEC, "R-ELF-12"))
+    }
+
+    @Test("R-ELF-12: EI_OSABI = ELFOSABI_OPENBSD stands in for the note (as SPEC states it)")
+    func osabiWithoutNote() {
+        // SPEC R-ELF-12: "if none is found AND EI_OSABI != 12 → ENOEXEC".
+        var b = Self.withoutNote
+        b.ident.osabi = ElfHeader.osabiOpenBSD
+        #expect(Self.verdict(b) == .ok)
+        b.ident.osabi = 9  // FreeBSD
+        #expect(Self.verdict(b) == .fail(.ENOEXEC, "R-ELF-12"))
+    }
+
+    @Test("R-ELF-12: a note must be named \"OpenBSD\"")
+    func wrongNoteName() {
+        for name in ["NetBSD\0", "GNU\0", "OpenBSE\0", "openbsd\0"] {
+            let b = Self.withoutNote.appending(.payload(.note, Self.note(name: Array(name.utf8)), align: 4))
+            #expect(Self.verdict(b) == .fail(.ENOEXEC, "R-ELF-12"), "\(name)")
+        }
+    }
+
+    @Test("R-ELF-12: the OpenBSD note may follow other notes, in any PT_NOTE")
+    func noteAmongOthers() {
+        let gnu = Self.note(name: Array("GNU\0".utf8), type: 3, desc: [1, 2, 3, 4, 5, 6, 7, 8])
+        let openbsd = Self.note(name: Array("OpenBSD\0".utf8))
+        let sameSegment = Self.withoutNote.appending(.payload(.note, gnu + openbsd, align: 4))
+        #expect(Self.verdict(sameSegment) == .ok)
+        let secondSegment = Self.withoutNote.appending(.payload(.note, gnu, align: 4))
+            .appending(.payload(.note, openbsd, align: 4))
+        #expect(Self.verdict(secondSegment) == .ok)
+    }
+
+    @Test("R-ELF-12: PT_NOTE segments larger than 1024 bytes are not scanned")
+    func noteScanLimit() {
+        let openbsd = Self.note(name: Array("OpenBSD\0".utf8))
+        let exactly1024 = openbsd + [UInt8](repeating: 0, count: 1024 - openbsd.count)
+        #expect(Self.verdict(Self.withoutNote.appending(.payload(.note, exactly1024, align: 4))) == .ok)
+        let over = exactly1024 + [0, 0, 0, 0]
+        #expect(Self.verdict(Self.withoutNote.appending(.payload(.note, over, align: 4))) == .fail(.ENOEXEC, "R-ELF-12"))
+    }
+
+    @Test("R-ELF-12: a note segment that cannot be read is a short read (ENOEXEC)")
+    func noteReadError() {
+        var seg = ElfBuilder.Segment.openBSDNote(endian: .little)
+        seg.offsetOverride = 1 << 20
+        #expect(Self.verdict(Self.withoutNote.appending(seg)) == .fail(.ENOEXEC, "R-ELF-12"))
+    }
+
+    @Test("R-ELF-12: read errors propagate even for PT_NOTEs too small to hold a note")
+    func tinyNoteReadError() {
+        // SPEC: "scan PT_NOTE segments of size ≤ 1024 ... Read errors in this scan propagate."
+        // An 8-byte PT_NOTE lying past the end of the file comes first: its read fails, so the
+        // exec fails even though a valid OpenBSD note follows. (Regression: the core used to skip
+        // PT_NOTEs smaller than a note header plus name without reading them.)
+        let tiny = raw(.note, offset: 1 << 20, filesz: 8, memsz: 8, align: 4)
+        let b = Self.withoutNote.appending(tiny).appending(.openBSDNote(endian: .little))
+        #expect(Self.verdict(b) == .fail(.ENOEXEC, "R-ELF-12"))
+        // The same tiny segment inside the file is read and simply holds no note.
+        let inFile = raw(.note, offset: 0, filesz: 8, memsz: 8, align: 4)
+        #expect(Self.verdict(Self.withoutNote.appending(inFile).appending(.openBSDNote(endian: .little))) == .ok)
+    }
+
+    @Test("R-ELF-12 is checked before R-ELF-13")
+    func noteBeforePie() {
+        var b = Self.pie
+        b.openBSDNote = false
+        b.includePhdr = false
+        #expect(Self.verdict(b) == .fail(.ENOEXEC, "R-ELF-12"))
+    }
+
+    @Test("R-ELF-12: big-endian images carry the note in their byte order")
+    func bigEndianNote() {
+        #expect(mainVerdict(ElfBuilder.staticExec(arch: .sparc64, sites: []).build(), .sparc64) == .ok)
+        // A little-endian note in a big-endian image has namesz 0x08000000: not the OpenBSD note.
+        var b = ElfBuilder.staticExec(arch: .sparc64, sites: [])
+        b.openBSDNote = false
+        b.segments.append(.openBSDNote(endian: .little))
+        #expect(mainVerdict(b.build(), .sparc64) == .fail(.ENOEXEC, "R-ELF-12"))
+    }
+
+    // MARK: R-ELF-14
+
+    @Test("R-ELF-14: PT_SHLIB anywhere")
+    func shlib() {
+        #expect(Self.verdict(Self.valid.appending(raw(.shlib))) == .fail(.ENOEXEC, "R-ELF-14"))
+        #expect(Self.verdict(Self.valid.prepending(raw(.shlib))) == .fail(.ENOEXEC, "R-ELF-14"))
+    }
+
+    @Test("R-ELF-14 is a pass-2 check: pass-1 errors and R-ELF-13 win even from later entries")
+    func shlibOrder() {
+        let emptyLoad = ElfBuilder.Segment.load(flags: RW, vaddr: 0x60_0000, memsz: 0)
+        #expect(Self.verdict(Self.valid.prepending(raw(.shlib)).appending(emptyLoad)) == .fail(.EINVAL, "R-ELF-10"))
+        var pie = Self.pie.prepending(raw(.shlib))
+        pie.includePhdr = false
+        #expect(Self.verdict(pie) == .fail(.EINVAL, "R-ELF-13"))
+    }
+
+    // MARK: R-ELF-15
+
+    static func randomize(_ memsz: UInt64) -> ElfBuilder.Segment {
+        raw(.openbsdRandomize, flags: RW, vaddr: 0x60_0000, memsz: memsz, align: 8)
+    }
+
+    @Test("R-ELF-15: cumulative PT_OPENBSD_RANDOMIZE size up to the limit is accepted")
+    func randomizeWithinLimit() {
+        let limit = KernelConfig.openbsd.randomizeLimit
+        #expect(Self.verdict(Self.valid.appending(Self.randomize(limit))) == .ok)
+        #expect(Self.verdict(Self.valid.appending(Self.randomize(limit - 8)).appending(Self.randomize(8))) == .ok)
+    }
+
+    @Test("R-ELF-15: exceeding the limit is ENOMEM")
+    func randomizeOverLimit() {
+        let limit = KernelConfig.openbsd.randomizeLimit
+        #expect(Self.verdict(Self.valid.appending(Self.randomize(limit + 1))) == .fail(.ENOMEM, "R-ELF-15"))
+        let split = Self.valid.appending(Self.randomize(limit / 2)).appending(Self.randomize(limit / 2 + 1))
+        #expect(Self.verdict(split) == .fail(.ENOMEM, "R-ELF-15"))
+        // A sum that overflows 64 bits is over the limit, not a trap.
+        let huge = Self.valid.appending(Self.randomize(UInt64.max)).appending(Self.randomize(UInt64.max))
+        #expect(Self.verdict(huge) == .fail(.ENOMEM, "R-ELF-15"))
+    }
+
+    @Test("R-ELF-15: the limit is a parameter")
+    func randomizeLimitConfigurable() {
+        let config = KernelConfig(randomizeLimit: 64)
+        #expect(Self.verdict(Self.valid.appending(Self.randomize(64)), config: config) == .ok)
+        #expect(Self.verdict(Self.valid.appending(Self.randomize(65)), config: config) == .fail(.ENOMEM, "R-ELF-15"))
+    }
+
+    @Test("R-ELF-14/15 are decided in table order")
+    func shlibRandomizeOrder() {
+        let over = Self.randomize(KernelConfig.openbsd.randomizeLimit + 1)
+        #expect(Self.verdict(Self.valid.prepending(raw(.shlib)).prepending(over)) == .fail(.ENOMEM, "R-ELF-15"))
+        #expect(Self.verdict(Self.valid.prepending(over).prepending(raw(.shlib))) == .fail(.ENOEXEC, "R-ELF-14"))
+    }
+
+    // MARK: R-ELF-16
+
+    @Test("R-ELF-16: of several PT_OPENBSD_SYSCALLS the last one is used")
+    func lastPinTableWins() throws {
+        let first = ElfBuilder.Segment.syscalls([site(0x40_0100, 1)], endian: .little)
+        let b = Self.valid.appending(first)  // builder's own table [0x400010 → 20] comes last
+        let plan = try #require(mainPlan(b.build(), Self.arch))
+        #expect(plan.pinTable?.entries == [site(0x40_0010, 20)])
+        let pins = try #require(plan.region?.pins)
+        #expect(pins.count == 21 && pins[20] == 0x10 && pins[1] == 0)
+    }
+
+    @Test("R-ELF-16: the last table is used even when it is malformed")
+    func lastPinTableWinsEvenIfBad() throws {
+        var b = Self.valid
+        b.syscalls = nil
+        b.segments.append(.syscalls([site(0x40_0010, 20)], endian: .little))
+        b.segments.append(.payload(.openbsdSyscalls, [1, 2, 3, 4], memsz: 0))  // 4 bytes: R-PT-2
+        let plan = try #require(mainPlan(b.build(), Self.arch))
+        #expect(plan.pinTable == .discarded(rule: "R-PT-2", entries: []))
+        #expect(plan.region == nil)
+    }
+
+    @Test("R-ELF-16: a program with PT_INTERP has its table ignored entirely")
+    func dynamicTableIgnored() throws {
+        var b = Self.dynamic("/usr/libexec/ld.so")
+        b.syscalls = [site(0x40_0010, 20)]
+        let plan = try #require(mainPlan(b.build(), Self.arch))
+        #expect(plan.pinSegment == nil && plan.pinTable == nil && plan.region == nil)
+        // Not even validated: a table that would be discarded changes nothing.
+        b.syscalls = nil
+        b.segments.append(.payload(.openbsdSyscalls, [1, 2, 3], memsz: 0))
+        let plan2 = try #require(mainPlan(b.build(), Self.arch))
+        #expect(plan2.pinTable == nil)
+    }
+
+    // MARK: R-ELF-17
+
+    @Test("R-ELF-17: a W+X PT_LOAD is data, not text")
+    func writableExecutableIsData() throws {
+        // A W+X segment below the text: if it counted as text, the span would start at 0x300000.
+        let b = Self.valid.prepending(.load(flags: RWX, vaddr: 0x30_0000, memsz: 0x1000))
+        let region = try #require(mainPlan(b.build(), Self.arch)?.region)
+        #expect(region.start == 0x40_0000 && region.end == 0x40_1000)
+    }
+
+    @Test("R-ELF-17: X without R is text; R without X is neither")
+    func textClassification() throws {
+        let xOnly = ElfBuilder.Segment.load(flags: ProgramFlags.x, vaddr: 0x30_0000, memsz: 0x1000)
+        let r1 = try #require(mainPlan(Self.valid.appending(xOnly).build(), Self.arch)?.region)
+        // Lower text segment later in the table: span grows downward, keeping the end.
+        #expect(r1.start == 0x30_0000 && r1.end == 0x40_1000)
+        let rOnly = ElfBuilder.Segment.load(flags: R, vaddr: 0x30_0000, memsz: 0x1000)
+        let r2 = try #require(mainPlan(Self.valid.appending(rOnly).build(), Self.arch)?.region)
+        #expect(r2.start == 0x40_0000 && r2.end == 0x40_1000)
+    }
+
+    // MARK: R-ELF-26
+
+    @Test("R-ELF-26: MAIN errors return the errno to the caller, no signal, no new image")
+    func mainErrorsReturn() {
+        let bad = Self.valid.appending(.load(flags: RW, vaddr: 0x60_0000, memsz: 0)).build()
+        let ld = ElfBuilder.ldso(arch: Self.arch, sites: [site(0x1010, 1)]).build()
+        let (outcome, state) = ProcessModel.exec(program: bad, interpreter: ld, arch: Self.arch)
+        #expect(outcome.verdict == .fail(.EINVAL, "R-ELF-10"))
+        #expect(outcome.verdict.signal == nil)
+        #expect(state == nil)
+        let (ok, okState) = ProcessModel.exec(program: Self.valid.build(), interpreter: nil, arch: Self.arch)
+        #expect(ok.verdict == .ok)
+        #expect(okState != nil)
+    }
+}
