@@ -11,7 +11,8 @@ enum Repo {
     static func files(in relative: String) -> [URL] {
         let dir = url(relative)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return names.sorted().map { dir.appendingPathComponent($0) }.filter {
+        // Dot-files are temporaries of an interrupted atomic write, never corpus entries.
+        return names.sorted().filter { !$0.hasPrefix(".") }.map { dir.appendingPathComponent($0) }.filter {
             var isDir: ObjCBool = false
             return FileManager.default.fileExists(atPath: $0.path, isDirectory: &isDir) && !isDir.boolValue
         }

@@ -9,6 +9,58 @@ import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
+# Where the fuzz targets, their corpus and their sanitizer binaries are. The defaults are syspin's
+# own: the Fuzzers/ package (Sources/<target>, dicts/<target>.dict), Corpus/, and ci/fuzz-build's
+# .build-fuzz. ci/nightly and ci/reproduce can point elsewhere with --fuzz-package, --corpus-root
+# and --bin-dir (or SYSPIN_FUZZ_PACKAGE, SYSPIN_CORPUS_ROOT, SYSPIN_FUZZ_BIN_DIR), which is how
+# ci/test-workflow runs them on its planted-crash fixture.
+DEFAULT_FUZZ_PACKAGE = os.path.join(ROOT, "Fuzzers")
+FUZZ_PACKAGE = DEFAULT_FUZZ_PACKAGE
+CORPUS_ROOT = os.path.join(ROOT, "Corpus")
+BIN_DIR = None
+
+
+def add_location_args(parser):
+    parser.add_argument("--fuzz-package", metavar="DIR", default=os.environ.get("SYSPIN_FUZZ_PACKAGE"),
+                        help="fuzz package with Sources/<target> and dicts/ (default: Fuzzers/)")
+    parser.add_argument("--corpus-root", metavar="DIR", default=os.environ.get("SYSPIN_CORPUS_ROOT"),
+                        help="folder of <target>/ corpora (default: Corpus/)")
+    parser.add_argument("--bin-dir", metavar="DIR", default=os.environ.get("SYSPIN_FUZZ_BIN_DIR"),
+                        help="use the sanitizer binaries in DIR, not built (default: build with ci/fuzz-build "
+                             "into .build-fuzz); required with another --fuzz-package")
+
+
+def configure(args):
+    """Applies --fuzz-package/--corpus-root/--bin-dir; returns an error message or None."""
+    global FUZZ_PACKAGE, CORPUS_ROOT, BIN_DIR
+    if args.fuzz_package:
+        FUZZ_PACKAGE = os.path.abspath(args.fuzz_package)
+    if args.corpus_root:
+        CORPUS_ROOT = os.path.abspath(args.corpus_root)
+    if args.bin_dir:
+        BIN_DIR = os.path.abspath(args.bin_dir)
+    if not os.path.isdir(os.path.join(FUZZ_PACKAGE, "Sources")):
+        return f"{FUZZ_PACKAGE}: no Sources/ folder of fuzz targets"
+    if not is_default_package() and not BIN_DIR:
+        return "--bin-dir is required with --fuzz-package (only Fuzzers/ is built by ci/fuzz-build)"
+    return None
+
+
+def is_default_package():
+    return os.path.realpath(FUZZ_PACKAGE) == os.path.realpath(DEFAULT_FUZZ_PACKAGE)
+
+
+def location_args():
+    """The --fuzz-package/--corpus-root/--bin-dir options in effect, to repeat in printed commands."""
+    out = []
+    if not is_default_package():
+        out += ["--fuzz-package", FUZZ_PACKAGE]
+    if os.path.realpath(CORPUS_ROOT) != os.path.realpath(os.path.join(ROOT, "Corpus")):
+        out += ["--corpus-root", CORPUS_ROOT]
+    if BIN_DIR:
+        out += ["--bin-dir", BIN_DIR]
+    return out
+
 # Frames that say how a Swift program stopped, not where the bug is: dropped before taking the
 # top frames of a signature, or every fatalError would merge into one crash.
 RUNTIME_FRAME = re.compile(
@@ -26,10 +78,12 @@ def log(msg):
 
 
 def targets():
-    return sorted(os.listdir(os.path.join(ROOT, "Fuzzers", "Sources")))
+    return sorted(os.listdir(os.path.join(FUZZ_PACKAGE, "Sources")))
 
 
 def fuzz_bin_dir():
+    if BIN_DIR:
+        return BIN_DIR
     out = subprocess.run(
         ["swift", "build", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-fuzz"), "--show-bin-path"],
         cwd=os.path.join(ROOT, "Fuzzers"), capture_output=True, text=True, check=True)
@@ -45,17 +99,21 @@ def sha1(data):
     return hashlib.sha1(data).hexdigest()
 
 
-def write_atomic(path, data):
+def write_atomic(path, data, tmp_dir=None, before_rename=None):
     """Writes `data` to `path` via a temporary file in the same folder and a rename: a reader or a
-    killed run never sees a half-written file."""
+    killed run never sees a half-written file. `tmp_dir` (same file system) holds the temporary
+    file instead, so that a run killed before the rename leaves nothing in `path`'s folder either;
+    `before_rename(tmp)` is a test hook (ci/nightly's SYSPIN_NIGHTLY_TEST_KILL_DURING_MERGE)."""
     d = os.path.dirname(path)
     os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir or d, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        if before_rename:
+            before_rename(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -95,7 +153,7 @@ def signature(output):
             break
     kind = "crash"
     for pat, name in (("LeakSanitizer", "leak"), ("timeout", "timeout"), ("out-of-memory", "oom"),
-                      ("AddressSanitizer", "asan"), ("deadly signal", "signal")):
+                      ("ERROR: AddressSanitizer", "asan"), ("deadly signal", "signal")):
         if pat in output:
             kind = name
             break
