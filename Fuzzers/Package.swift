@@ -4,7 +4,7 @@
 // SysPinFuzzing library of the parent package so `swift test` replays regressions through them.
 import PackageDescription
 
-let targets = ["FuzzELF", "FuzzPintable"]
+let targets = ["FuzzELF", "FuzzPintable", "FuzzPinsyscalls", "FuzzKbind", "FuzzScenario"]
 
 let package = Package(
     name: "SysPinFuzzers",

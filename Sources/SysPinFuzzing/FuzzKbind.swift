@@ -186,7 +186,7 @@ public enum FuzzKbind {
             mappings.append(MemoryMapping(start: start, end: (start &+ page * UInt64(1 + b % 3)) & mask, writable: b & 0x80 == 0))
         }
         // The region ld.so's table covers; two call sites inside it.
-        let regionStart = (arch.vmMinAddress + 0x10000 * UInt64(1 + r.u8())) & mask
+        let regionStart = (arch.vmMinAddress + 0x10000 * (UInt64(r.u8()) + 1)) & mask
         let regionLen: UInt64 = 0x10000
         let region: PinRegion
         if case .table(_, let pins) = PinTableReader.build(entries: [], isLdso: true, len: regionLen) {
@@ -210,7 +210,10 @@ public enum FuzzKbind {
             case 0, 1, 2, 3: addr = a0
             case 4, 5: addr = a1
             case 6: addr = regionStart + regionLen + UInt64(r.u16())  // outside: the pin check kills
-            default: addr = r.u64() & mask
+            default:
+                // Anywhere, or where pc = addr + D wraps to 0 or lands on BOGO_PC (R-KB-2/3).
+                let any = r.u64() & mask
+                addr = r.pick([any, any, (mask &- arch.trapDistance &+ 1) & mask, (mask &- arch.trapDistance) & mask])
             }
             let cookie: UInt64
             switch (sel >> 3) & 3 {
@@ -247,7 +250,8 @@ public enum FuzzKbind {
 
     /// A parameter block built with `KbindParamBuilder`: zero to three headers whose addresses sit
     /// near page boundaries of `area` or at R-KB-7's limits, sizes that mostly tell the truth, data
-    /// from the input; then psize and, sometimes, a buffer cut short of psize (R-KB-6).
+    /// from the input, sometimes trailing bytes; then psize and, sometimes, a buffer cut short of
+    /// psize (R-KB-6).
     static func decodeParam(_ r: inout FuzzReader, arch: Arch, area: UInt64) -> ([UInt8], UInt64) {
         let mask = arch.addressMask
         let page = arch.pageSize
@@ -280,6 +284,10 @@ public enum FuzzKbind {
             data += d
         }
         var param = KbindParamBuilder.encode(headers: headers, data: data, arch: arch)
+        let extra = r.u8()
+        if extra % 4 == 3 {
+            param += [UInt8](repeating: extra, count: 1 + Int(extra >> 5))  // trailing bytes (R-KB-8)
+        }
         let psize = decodePsize(&r, length: param.count, arch: arch)
         if r.u8() % 8 == 7, psize > 0, psize <= UInt64(param.count) {
             param = Array(param.prefix(Int(psize - 1)))

@@ -88,8 +88,12 @@ public enum FuzzPinsyscalls {
         let hasTramp = flags & 8 != 0
         let useDelta = flags & 16 != 0
 
-        // The main table: a region of up to 256 KiB near the bottom of the map, a few sites.
-        let mainStart = (arch.vmMinAddress + page * UInt64(r.u16())) & mask
+        // The main table: a region of up to 256 KiB near the bottom of the map (on ILP32,
+        // sometimes at the top, so that start + len wraps: R-ARCH-2), a few sites.
+        let pages = UInt64(r.u16())
+        let mainStart =
+            flags & 32 != 0 && arch.pointerBytes == 4
+            ? (0x1_0000_0000 - page * (1 + pages % 64)) & mask : (arch.vmMinAddress + page * pages) & mask
         let mainLen = UInt64(r.u16()) * 4
         var sites: [SyscallSite] = []
         for _ in 0..<Int(r.u8() % 7) {

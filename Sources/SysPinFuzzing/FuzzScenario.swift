@@ -190,8 +190,12 @@ public enum FuzzScenario {
         case 4, 5, 6: kind = .dynamic
         default: kind = .brokenMain(.ENOEXEC, "")
         }
-        let base = (wide ? 0x5_0000_0000 : 0x1000_0000) + page * UInt64(r.u16() % 0x4000)
-        let interpBase = (wide ? 0x7_0000_0000 : 0x4000_0000) + page * UInt64(r.u16() % 0x4000)
+        // Load bases; with bit 6, near the top of the address space (ILP32: wrapping, R-ARCH-2).
+        let high = kindByte & 0x40 != 0
+        let top: UInt64 = wide ? 0x7f7f_0000_0000 : 0x1_0000_0000
+        let b0 = UInt64(r.u16()), b1 = UInt64(r.u16())
+        let base = high ? (top - page * (1 + b0 % 16)) & mask : (wide ? 0x5_0000_0000 : 0x1000_0000) + page * (b0 % 0x4000)
+        let interpBase = high ? (top - page * (1 + b1 % 16)) & mask : (wide ? 0x7_0000_0000 : 0x4000_0000) + page * (b1 % 0x4000)
 
         var program: [UInt8]
         var interpreter: [UInt8]?
@@ -267,7 +271,7 @@ public enum FuzzScenario {
                 ld.truncatedTo = Int(fault >> 4) * 4
                 interpFault = (.ENOEXEC, "shorter than the ELF header (R-ELF-1)")
             case 14:
-                ld.entry = ElfBuilder.roundUp(ltv + ltm, page) + page  // the data PT_LOAD
+                ld.entry = ltv + ltm + page  // the data PT_LOAD (one page past the text)
                 interpFault = (.ENOEXEC, "e_entry in a writable PT_LOAD (R-ELF-21)")
             case 15:
                 ld.segments[Int(fault >> 4) % ld.segments.count].header.align = 0x1001
@@ -313,7 +317,7 @@ public enum FuzzScenario {
         let pinSite = sites.first { $0.sysno == Sysno.pinsyscalls }.map { (siteBase &+ UInt64($0.offset)) & mask }
         let kbindSite = sites.first { $0.sysno == Sysno.kbind }.map { (siteBase &+ UInt64($0.offset)) & mask }
         let codes: [Int64] = sites.map { Int64($0.sysno) } + libcSites.map { Int64($0.sysno) } + [1, 103]
-        let c0 = UInt64(r.u32()), c1 = c0 ^ UInt64(1 + r.u8())
+        let c0 = UInt64(r.u32()), c1 = c0 ^ (UInt64(r.u8()) + 1)
 
         func address(_ r: inout FuzzReader, preferred: UInt64?) -> UInt64 {
             switch r.u8() % 8 {
@@ -346,7 +350,8 @@ public enum FuzzScenario {
                 }
                 steps.append(Step(addr: addr, sysno: Int64(Sysno.pinsyscalls), request: .pinsyscalls(call, threads: threads)))
             default:
-                let addr = address(&r, preferred: kind == .dynamic ? (text.lo &+ UInt64(r.u8())) & mask : kbindSite)
+                let inText = (text.lo &+ UInt64(r.u8())) & mask  // ld.so's kbind slot is the wildcard
+                let addr = address(&r, preferred: kind == .dynamic ? inText : kbindSite)
                 let cookie: UInt64 = r.pick([c0, c0, c0, c1])
                 if r.u8() % 5 == 0 {
                     steps.append(Step(addr: addr, sysno: Int64(Sysno.kbind), request: .kbind(param: nil, psize: 0, cookie: cookie)))

@@ -8,6 +8,9 @@ public enum FuzzTargets {
     public static let all: [(name: String, entry: Entry)] = [
         ("FuzzELF", FuzzELF.run),
         ("FuzzPintable", FuzzPintable.run),
+        ("FuzzPinsyscalls", FuzzPinsyscalls.run),
+        ("FuzzKbind", FuzzKbind.run),
+        ("FuzzScenario", FuzzScenario.run),
     ]
 
     public static func entry(named name: String) -> Entry? {

@@ -1,0 +1,6 @@
+import SysPinFuzzing
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    FuzzHarness.run(FuzzScenario.run, data, size)
+}

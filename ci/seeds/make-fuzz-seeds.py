@@ -1,0 +1,439 @@
+#!/usr/bin/env python3
+"""Hand-made seed inputs for FuzzPinsyscalls, FuzzKbind and FuzzScenario.
+
+Each seed is written byte by byte in the order the target's decoder (Sources/SysPinFuzzing/
+<Target>.swift, `decode`) reads it through FuzzReader: little-endian u8/u16/u32/u64, a value
+past the end reads as 0. Files go to Corpus/<Target>/<sha1 of content>; the script only adds
+files (running it twice changes nothing). Any byte string is a valid input, so a seed that the
+decoders later read differently still fuzzes; it just no longer means what its comment says.
+
+usage: ci/seeds/make-fuzz-seeds.py [ROOT]
+"""
+import hashlib
+import os
+import struct
+import sys
+
+ARCH = {n: i for i, n in enumerate(
+    ["amd64", "i386", "arm64", "armv7", "riscv64", "powerpc64", "powerpc", "sparc64", "mips64", "mips64el"])}
+
+
+class W:
+    def __init__(self):
+        self.b = bytearray()
+
+    def u8(self, v):
+        self.b += struct.pack("<B", v & 0xFF)
+        return self
+
+    def u16(self, v):
+        self.b += struct.pack("<H", v & 0xFFFF)
+        return self
+
+    def u32(self, v):
+        self.b += struct.pack("<I", v & 0xFFFFFFFF)
+        return self
+
+    def u64(self, v):
+        self.b += struct.pack("<Q", v & 0xFFFFFFFFFFFFFFFF)
+        return self
+
+    def raw(self, bs):
+        self.b += bytes(bs)
+        return self
+
+
+# ---------------------------------------------------------------- FuzzPinsyscalls
+# flags: 1 once-flag set, 2 main table is ld.so's (kbind wildcard), 4 no main table,
+# 8 trampoline, 16 rebasing delta, 32 (ILP32) main region at the top of the address space.
+def ps_site(w, offset_choice, offset=None, sysno_choice=0, sysno=None):
+    w.u8(offset_choice)
+    if offset_choice % 8 >= 4:
+        w.u16(offset)            # offset = value % (len + 1)
+    w.u8(sysno_choice)
+    if 16 <= sysno_choice % 24 <= 21:
+        w.u16(sysno)             # sysno = value % 331
+
+
+def ps_call(w, base_choice, base=None, len_choice=1, length=None, npins_choice=4, npins=None,
+            count_choice=0, pins=()):
+    w.u8(base_choice)
+    if base_choice % 10 in (2, 3):
+        w.u16(base)              # base = vmMin + page * value
+    elif base_choice % 10 == 9:
+        w.u64(base)
+    w.u8(len_choice)
+    if len_choice % 10 in (1, 2, 3):
+        w.u16(length)
+    elif len_choice % 10 == 4:
+        w.u32(length)
+    elif len_choice % 10 == 9:
+        w.u64(length)
+    w.u8(npins_choice)
+    if npins_choice % 12 >= 10:
+        w.u16(npins)
+    w.u8(count_choice)
+    w.u8(len(pins))
+    for idx, choice, value in pins:   # choice 0 marker, 1 len, 2 len+1, 3 zero, 4 raw u32, 5 u32 % len
+        w.u16(idx).u8(choice)
+        if choice % 8 == 4 or choice % 8 >= 5:
+            w.u32(value)
+
+
+def ps_submit(w, addr_choice, call, threads=0, near=0, extra=None):
+    w.u8(0)                      # kind: a submission
+    w.u8(addr_choice)            # 0: the main table's pinsyscalls site
+    if addr_choice % 8 == 3:
+        w.u16(extra)
+    elif addr_choice % 8 == 4:
+        w.u64(extra)
+    elif addr_choice % 8 >= 6:
+        w.u8(extra)
+    w.u8(threads)                # >= 240: threads = value % 4
+    w.u8(near)
+    call(w)
+
+
+def ps_probe(w, addr_pick, any_code, code_pick):
+    w.u8(3).u8(addr_pick).u16(any_code).u8(code_pick)
+
+
+def pinsyscalls_seeds():
+    seeds = []
+
+    def head(arch, flags, start_pages, len4, sites):
+        w = W().u8(ARCH[arch]).u8(flags).u16(start_pages).u16(len4).u8(len(sites))
+        for s in sites:
+            ps_site(w, *s)
+        return w
+
+    ldso_sites = [(4, 0x100, 0), (4, 0x200, 12)]  # pinsyscalls at +0x100, exit at +0x200
+
+    # Step counts are written as n - 1 (the decoder reads 1 + u16 % 6).
+
+    # amd64 ld.so table: a good submission (87 pins, three set), a probe, then a second call (R-PIN-2).
+    w = head("amd64", 2, 0x100, 0x1000, ldso_sites).u16(2)
+    ps_submit(w, 0, lambda w: ps_call(w, 2, 0x800, 1, 0x4000, 4, None, 0,
+                                      [(1, 5, 0x40), (20, 5, 0x120), (86, 0, 0)]))
+    ps_probe(w, 11, 0, 6)  # 20 from base + pins[20]
+    ps_submit(w, 0, lambda w: ps_call(w, 2, 0x900, 1, 0x100, 3, None, 0, []))
+    seeds.append(w.b)
+
+    # i386, static program (once-flag already set): EPERM R-PIN-2, then a probe.
+    w = head("i386", 1, 0x20, 0x400, ldso_sites).u16(0)
+    ps_submit(w, 0, lambda w: ps_call(w, 1, None, 1, 0x1000, 3, None, 0, [(0, 5, 8)]))
+    seeds.append(w.b)
+
+    # powerpc (ILP32, big-endian): two threads (R-PIN-1, flag kept), then success.
+    w = head("powerpc", 0, 0x40, 0x800, ldso_sites).u16(1)
+    ps_submit(w, 0, lambda w: ps_call(w, 2, 0x10, 1, 0x2000, 3, None, 0, []), threads=242)
+    ps_submit(w, 0, lambda w: ps_call(w, 2, 0x10, 1, 0x2000, 5, None, 0, [(158, 5, 0x44), (86, 0, 0)]))
+    seeds.append(w.b)
+
+    # sparc64: npins 332 (E2BIG), then npins 331 exactly (accepted).
+    w = head("sparc64", 0, 0x10, 0x800, ldso_sites).u16(0)
+    ps_submit(w, 0, lambda w: ps_call(w, 1, None, 1, 0x1000, 8, None, 0, []))
+    seeds.append(w.b)
+    w = head("sparc64", 0, 0x10, 0x800, ldso_sites).u16(0)
+    ps_submit(w, 0, lambda w: ps_call(w, 1, None, 1, 0x1000, 7, None, 0, [(330, 1, 0), (329, 0, 0)]))
+    seeds.append(w.b)
+
+    # arm64: pins array one short of npins (EFAULT R-PIN-7); mips64el: a pin == len + 1 (ERANGE).
+    w = head("arm64", 0, 0x10, 0x800, ldso_sites).u16(0)
+    ps_submit(w, 0, lambda w: ps_call(w, 1, None, 1, 0x1000, 5, None, 5, []))
+    seeds.append(w.b)
+    w = head("mips64el", 0, 0x10, 0x800, ldso_sites).u16(0)
+    ps_submit(w, 0, lambda w: ps_call(w, 1, None, 1, 0x1000, 5, None, 0, [(20, 1, 0), (21, 2, 0)]))
+    seeds.append(w.b)
+
+    # amd64: base + len wraps (R-PIN-3); riscv64: base below the map minimum (R-PIN-4).
+    w = head("amd64", 0, 0x10, 0x800, ldso_sites).u16(0)
+    ps_submit(w, 0, lambda w: ps_call(w, 5, None, 1, 0x10, 3, None, 0, []))
+    seeds.append(w.b)
+    w = head("riscv64", 0, 0x10, 0x800, ldso_sites).u16(0)
+    ps_submit(w, 0, lambda w: ps_call(w, 8, None, 0, None, 3, None, 0, []))
+    seeds.append(w.b)
+
+    # armv7: called from an address with no pin (R-PIN-10 → SIGABRT), then dead steps.
+    w = head("armv7", 0, 0x10, 0x800, ldso_sites).u16(2)
+    ps_submit(w, 4, lambda w: ps_call(w, 1, None, 1, 0x1000, 3, None, 0, []), extra=0x12345678)
+    ps_probe(w, 0, 1, 0)
+    ps_submit(w, 0, lambda w: ps_call(w, 1, None, 1, 0x1000, 3, None, 0, []))
+    seeds.append(w.b)
+
+    # mips64: main table rebased by 0xff, libc overlapping the main region (R-PC-4), pins[0] set,
+    # then probes with code 0 (D-RANGE: pin_check runs on mips64), 1 (marker) and -1.
+    w = head("mips64", 16 | 8, 0x10, 0x800, ldso_sites).u8(0).u8(0).u8(0).u16(3)
+    ps_submit(w, 0, lambda w: ps_call(w, 0, None, 1, 0x2000, 4, None, 0, [(0, 5, 0x10), (1, 0, 0)]))
+    ps_probe(w, 8, 0, 5)
+    ps_probe(w, 3, 0, 0)
+    ps_probe(w, 8, 0, 8)
+    seeds.append(w.b)
+    return seeds
+
+
+# ---------------------------------------------------------------- FuzzKbind
+def kb_block(w, addr_choice, length, data, size_choice=0, page_k=0, page_off=16, addr=None, size_pick=0):
+    w.u8(addr_choice | (size_choice << 3)).u8(length - 1)
+    c = addr_choice % 8
+    if c <= 2:
+        w.u8(page_k).u8(page_off)    # area + page * k - 16 + off
+    elif c == 3:
+        w.u16(addr)
+    elif c == 7:
+        w.u64(addr)
+    if size_choice == 6:
+        w.u8(size_pick)
+    w.raw(data[:length])
+
+
+def kb_param(w, blocks, extra=0, psize_choice=0, psize_pick=0, trunc=0):
+    w.u8({1: 0, 2: 3, 0: 6, 3: 7}[len(blocks)])
+    for b in blocks:
+        kb_block(w, **b)
+    w.u8(extra)
+    w.u8(psize_choice)
+    if psize_choice % 10 == 9:
+        w.u8(psize_pick)
+    w.u8(trunc)
+
+
+def kb_call(w, site=0, cookie=0, kind=2, body=None, extra_addr=None, extra_cookie=None):
+    w.u8(site | (cookie << 3) | (kind << 5))
+    if site == 6:
+        w.u16(extra_addr)
+    elif site == 7:
+        w.u64(extra_addr)
+    if cookie == 3:
+        w.u64(extra_cookie)
+    if kind == 1:
+        w.u8(len(body)).raw(body)
+        w.u8(0)
+    elif kind >= 2:
+        body(w)
+
+
+def kbind_seeds():
+    seeds = []
+
+    def head(arch, flags, area_pages, mappings, a0=0x100, a1=0x200, c0=0x1122334455667788, c1=0x99):
+        w = W().u8(ARCH[arch]).u8(flags)
+        if not flags & 8:
+            w.u16(area_pages)
+        w.u8(len(mappings))
+        for page, pages, writable in mappings:
+            w.u8(page).u8((pages - 1) | (0 if writable else 0x80))
+        return w.u8(3).u16(a0).u16(a1).u64(c0).u64(c1)
+
+    rw2 = [(0, 2, True), (2, 1, False)]   # pages 0-1 writable, page 2 read-only
+
+    # amd64 via the syscall path: one block across the page 0/1 boundary, two blocks, then a
+    # wrong cookie (SIGILL) and a dead step.
+    w = head("amd64", 1, 0x400, rw2).u8(3)  # call counts are written as n - 1
+    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=16, data=bytes(range(16)), page_k=1, page_off=8)]))
+    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=8, data=b"ABCDEFGH", page_k=1, page_off=0),
+                                               dict(addr_choice=0, length=8, data=b"abcdefgh", page_k=1, page_off=24)]))
+    kb_call(w, 0, 2, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=8, data=b"ZZZZZZZZ", page_k=1, page_off=16)]))
+    kb_call(w, 0, 0, 0)
+    seeds.append(w.b)
+
+    # i386 direct: NULL first (disables kbind, R-KB-1), then a block (SIGILL, R-KB-3).
+    w = head("i386", 0, 0x400, rw2).u8(1)
+    kb_call(w, 0, 0, 0)
+    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=4, data=b"\x01\x02\x03\x04", page_k=1, page_off=20)]))
+    seeds.append(w.b)
+
+    # powerpc64 via syscall: into the read-only page (EFAULT), then across into unmapped memory
+    # after a good piece (partial write, R-KB-12).
+    w = head("powerpc64", 1, 0x400, rw2).u8(1)
+    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=8, data=b"RORORORO", page_k=2, page_off=32)]))
+    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=16, data=bytes(16), page_k=2, page_off=8),
+                                               dict(addr_choice=0, length=4, data=b"tail", page_k=3, page_off=20)]))
+    seeds.append(w.b)
+
+    # armv7 direct: the first call is invalid (psize 0, R-KB-5) but binds; a call from the other
+    # site is SIGILL.
+    w = head("armv7", 0, 0x400, rw2).u8(1)
+    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=4, data=b"abcd")], psize_choice=9, psize_pick=0))
+    kb_call(w, 4, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=4, data=b"abcd", page_k=1)]))
+    seeds.append(w.b)
+
+    # sparc64 near VM_MAXUSER_ADDRESS: a block ending on the last user byte, then one past.
+    w = head("sparc64", 1 | 8, 0, [(3, 1, True)]).u8(1)
+    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=5, length=8, data=b"lastbyte")]))
+    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=6, length=8, data=b"pastlast")]))
+    seeds.append(w.b)
+
+    # mips64 direct, already bound (flags 4): raw parameter bytes, trailing bytes after two
+    # blocks (R-KB-8), a lying size (R-KB-7).
+    w = head("mips64", 4, 0x10, rw2).u8(2)
+    kb_call(w, 0, 0, 1, b"\x00" * 7 + b"\x01" + b"\x00" * 7 + b"\x04" + b"data")
+    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=4, data=b"1111", page_k=1),
+                                               dict(addr_choice=0, length=4, data=b"2222", page_k=1, page_off=0)], extra=3))
+    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=4, data=b"lies", size_choice=6, size_pick=1, page_k=1)]))
+    seeds.append(w.b)
+
+    # mips64el via syscall from outside ld.so's region: pin_check kills (SIGABRT) before kbind.
+    w = head("mips64el", 1, 0x10, rw2).u8(1)
+    kb_call(w, 6, 0, 0, extra_addr=0x40)
+    kb_call(w, 0, 0, 0)
+    seeds.append(w.b)
+    return seeds
+
+
+# ---------------------------------------------------------------- FuzzScenario
+# Site offset choices (% 12): 0 text start, 1 text start - 1, 2 text end, 3 end + 1, 4 zero,
+# 5 raw u32, 6 previous, 7..11 text start + u16 % memsz.
+# Sysno choices (% 32): 0 pinsyscalls, 4 kbind, 8 sigreturn, 10 exit, 12 20, 14 330, 15 previous,
+# 18..29 1 + u16 % 330, 30 zero, 31 331.
+def sc_sites(w, sites):
+    w.u8(len(sites))
+    for off_choice, off, sys_choice, sysno in sites:
+        w.u8(off_choice)
+        if off_choice % 12 == 5:
+            w.u32(off)
+        elif off_choice % 12 >= 7:
+            w.u16(off)
+        w.u8(sys_choice)
+        if 18 <= sys_choice % 32 <= 29:
+            w.u16(sysno - 1)
+
+
+def sc_addr(w, choice, extra=None, pick=0):
+    w.u8(choice)
+    c = choice % 8
+    if c == 3:
+        w.u16(extra)
+    elif c == 4:
+        w.u64(extra)
+    elif c == 5:
+        w.u8(pick).u8(extra)
+    elif c >= 6:
+        w.u8(pick)
+
+
+def sc_plain(w, addr, code_pick, any_code=0):
+    w.u8(0)
+    sc_addr(w, *addr)
+    w.u16(any_code).u8(code_pick)
+
+
+def sc_pin_from_libc(w, addr=(0,)):
+    w.u8(4)
+    sc_addr(w, *addr)
+    w.u8(0).u8(1)   # one thread; take ld.so's conversion of libc.so
+
+
+def sc_kbind(w, in_text, addr, cookie_pick, param=None):
+    w.u8(6).u8(in_text)
+    sc_addr(w, *addr)
+    w.u8(cookie_pick)
+    if param is None:
+        w.u8(0)    # NULL
+    else:
+        w.u8(1)
+        param(w)
+
+
+def sc_tail(w, sigtramp=(0,), area=0, mappings=(), libc_sites=(), libc_pages=1, steps=()):
+    w.u8(sigtramp[0])
+    if sigtramp[0] % 4 == 1:
+        w.u16(sigtramp[1])
+    w.u8(area).u8(len(mappings))
+    for m in mappings:
+        w.u8(m)
+    w.u16(0x10).u8(libc_pages - 1)
+    sc_sites(w, libc_sites)
+    w.u32(0xC00C1E).u8(1)
+    w.u8(len(steps))
+    for s in steps:
+        s(w)
+    return w
+
+
+def scenario_seeds():
+    seeds = []
+    libc = [(7, 0x10, 12, 20), (7, 0x20, 10, 1), (7, 0x30, 0, 158), (7, 0x40, 20, 5)]
+
+    # amd64 static ET_EXEC: sites for 20, exit, sigreturn; a call from each site, sigreturn from
+    # the trampoline, then 20 from exit's site (SIGABRT) and a dead step.
+    w = W().u8(ARCH["amd64"]).u8(0).u16(0).u16(0).u16(0x30).u8(0).u8(0)
+    sc_sites(w, [(7, 0x10, 12, 20), (7, 0x20, 10, 1), (7, 0x30, 8, 103)])
+    sc_tail(w, sigtramp=(1, 0x40), steps=[
+        lambda w: sc_plain(w, (6, None, 4), 0),     # candidates[4]: the 20 site, code 20
+        lambda w: sc_plain(w, (6, None, 5), 1),     # exit from its site
+        lambda w: sc_plain(w, (6, None, 7), 2),     # sigreturn from the trampoline
+        lambda w: sc_plain(w, (6, None, 5), 0),     # 20 from exit's site: killed
+        lambda w: sc_plain(w, (6, None, 4), 0),
+    ])
+    seeds.append(w.b)
+
+    # arm64 static PIE: starts with kbind disabled (R-KB-14) and the once-flag set (R-PT-16).
+    w = W().u8(ARCH["arm64"]).u8(2).u16(0x10).u16(0).u8(1).u8(1).u8(0)
+    sc_sites(w, [(7, 0x10, 4, 86), (7, 0x20, 0, 158), (1, 0, 12, 20)])
+    sc_tail(w, mappings=[0, 1], libc_sites=libc, steps=[
+        lambda w: sc_pin_from_libc(w, (6, None, 5)),
+        lambda w: sc_kbind(w, 0, (6, None, 4), 0, lambda w: kb_param(w, [dict(addr_choice=0, length=8, data=b"pie-kbnd", page_k=1)])),
+    ])
+    seeds.append(w.b)
+
+    # amd64 dynamic (PIE program): ld.so with pinsyscalls and exit sites; ld.so submits libc's
+    # table, libc's 20 runs, ld.so binds kbind, a second submission is refused.
+    def dyn(arch, fault=0, pie=True, steps=(), mappings=(0, 1, 0x82)):
+        w = W().u8(ARCH[arch]).u8(4 | (0x80 if pie else 0)).u16(0x20).u16(0x30)
+        if pie:
+            w.u8(0)
+        else:
+            w.u16(0x10)
+        sc_sites(w, [(7, 0x100, 12, 20)])          # the program's own table: ignored
+        w.u8(0).u8(1)                                # ld.so text at page 1, two pages
+        sc_sites(w, [(7, 0x100, 0, 158), (7, 0x200, 10, 1), (7, 0x300, 8, 103)])
+        w.u8(fault)
+        return sc_tail(w, mappings=list(mappings), libc_sites=libc, steps=list(steps))
+
+    seeds.append(dyn("amd64", steps=[
+        lambda w: sc_pin_from_libc(w),
+        lambda w: sc_plain(w, (6, None, 7), 3),      # 20 from libc's 20 site (candidates[7])
+        lambda w: sc_kbind(w, 0x40, (0,), 0, lambda w: kb_param(w, [dict(addr_choice=0, length=16, data=b"0123456789abcdef", page_k=1, page_off=8)])),
+        lambda w: sc_kbind(w, 0x40, (0,), 0, None),  # NULL after binding: SIGILL
+    ]).b)
+    # Broken interpreters: no table (R-ELF-24), ET_EXEC (R-ELF-5), missing (ENOENT), entry in
+    # the data segment (R-ELF-21), bad p_align (R-ELF-19); each killed with SIGABRT (R-ELF-25).
+    for arch, fault in [("i386", 11), ("riscv64", 12), ("powerpc", 10), ("sparc64", 14), ("mips64el", 0x1F)]:
+        seeds.append(dyn(arch, fault=fault, steps=[lambda w: sc_plain(w, (0,), 0)]).b)
+    # armv7 dynamic non-PIE program, ld.so fine: pinsyscalls twice, probes of libc's sites.
+    seeds.append(dyn("armv7", pie=False, steps=[
+        lambda w: sc_pin_from_libc(w),
+        lambda w: sc_pin_from_libc(w),
+        lambda w: sc_plain(w, (6, None, 8), 4),      # exit from libc's exit site
+    ]).b)
+
+    # Broken main programs: no note (R-ELF-12), PT_SHLIB (R-ELF-14), p_align 3 (R-ELF-8).
+    for arch, variant in [("powerpc64", 0), ("mips64", 1), ("amd64", 2)]:
+        w = W().u8(ARCH[arch]).u8(7).u16(0).u16(0).u16(0x30).u8(0).u8(0)
+        sc_sites(w, [(7, 0x10, 12, 20)])
+        w.u8(variant)
+        seeds.append(sc_tail(w, steps=[lambda w: sc_plain(w, (0,), 0)]).b)
+
+    # riscv64 static ET_EXEC with a discarded table (sysno 0): every call dies.
+    w = W().u8(ARCH["riscv64"]).u8(1).u16(0).u16(0).u16(0x30).u8(0).u8(0)
+    sc_sites(w, [(7, 0x10, 12, 20), (7, 0x20, 30, 0)])
+    seeds.append(sc_tail(w, steps=[lambda w: sc_plain(w, (6, None, 4), 0)]).b)
+    return seeds
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    for target, seeds in [("FuzzPinsyscalls", pinsyscalls_seeds()), ("FuzzKbind", kbind_seeds()),
+                          ("FuzzScenario", scenario_seeds())]:
+        out = os.path.join(root, "Corpus", target)
+        os.makedirs(out, exist_ok=True)
+        for s in seeds:
+            name = hashlib.sha1(bytes(s)).hexdigest()
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(bytes(s))
+        print(f"{target}: {len(seeds)} seeds")
+
+
+if __name__ == "__main__":
+    main()
