@@ -1,5 +1,11 @@
 import SysPinCore
 
+enum Hex {
+    static func string(_ b: [UInt8]) -> String {
+        b.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}
+
 /// Human-readable views of fuzz inputs, for `syspin decode` and `ci/reproduce`: what the target
 /// decodes the bytes into, then what the core decided.
 public enum FuzzDescribe {
@@ -7,6 +13,9 @@ public enum FuzzDescribe {
         switch target {
         case "FuzzELF": return elf(bytes)
         case "FuzzPintable": return pintable(bytes)
+        case "FuzzPinsyscalls": return pinsyscalls(bytes)
+        case "FuzzKbind": return kbind(bytes)
+        case "FuzzScenario": return scenario(bytes)
         default: return nil
         }
     }
@@ -65,6 +74,70 @@ public enum FuzzDescribe {
                 out.append("  pin: \(SyscallNames.label(UInt32(n))) → \(v == multipleSitesPin ? "multi" : hex(region.site(of: v, mask: i.arch.addressMask)))")
             }
         }
+        return out.joined(separator: "\n")
+    }
+
+    static func region(_ r: PinRegion?, _ arch: Arch) -> String {
+        guard let r else { return "none" }
+        let pins = r.pins.enumerated().filter { $0.element != 0 }.map { n, v in
+            "\(SyscallNames.label(UInt32(n)))→" + (v == multipleSitesPin ? "multi" : hex(r.site(of: v, mask: arch.addressMask)))
+        }
+        return "[\(hex(r.start)), \(hex(r.end))) \(r.pins.count) slots: " + pins.joined(separator: ", ")
+    }
+
+    static func request(_ q: SyscallRequest) -> String {
+        switch q {
+        case .plain: return ""
+        case .pinsyscalls(let c, let threads):
+            return " pinsyscalls(base \(hex(c.base)), len \(hex(c.len)), npins \(c.npins), \(c.pins.count) pins copied-in: \(c.pins.prefix(12).map { $0 == multipleSitesPin ? "multi" : hex(UInt64($0)) }.joined(separator: " "))\(c.pins.count > 12 ? " …" : "")) threads \(threads)"
+        case .kbind(let param, let psize, let cookie):
+            return " kbind(" + (param.map { "param \(Hex.string($0)), psize \(psize), cookie \(hex(cookie))" } ?? "NULL") + ")"
+        }
+    }
+
+    static func result(_ r: StepResult) -> String {
+        switch r {
+        case .dead: return "dead"
+        case .decided(let v, let writes):
+            return v.description + writes.map { " wrote \(Hex.string($0.bytes)) at \(hex($0.address))" }.joined()
+        }
+    }
+
+    static func steps(_ state: inout ProcessState, _ steps: [(UInt64, Int64, SyscallRequest)]) -> [String] {
+        steps.enumerated().map { i, s in
+            let name = s.1 > 0 && s.1 < Int64(UInt32.max) ? SyscallNames.label(UInt32(s.1)) : "#\(s.1)"
+            let r = state.syscall(addr: s.0, sysno: s.1, s.2)
+            return "  step \(i): \(name) from \(hex(s.0))\(request(s.2)) → \(result(r))"
+        }
+    }
+
+    static func pinsyscalls(_ bytes: [UInt8]) -> String {
+        let i = FuzzPinsyscalls.decode(bytes)
+        var out = ["FuzzPinsyscalls input: \(bytes.count) bytes", "arch \(i.arch.name), once-flag \(i.once ? "set" : "clear"), sigtramp \(i.sigtramp.map(hex) ?? "none")", "main table: \(region(i.main, i.arch))"]
+        var state = ProcessState(arch: i.arch, main: i.main, pinsyscallsUsed: i.once, sigtramp: i.sigtramp)
+        out += steps(&state, i.steps.map { ($0.addr, $0.sysno, $0.request) })
+        out.append("libc table after: \(region(state.libc, i.arch))")
+        return out.joined(separator: "\n")
+    }
+
+    static func kbind(_ bytes: [UInt8]) -> String {
+        let i = FuzzKbind.decode(bytes)
+        var out = ["FuzzKbind input: \(bytes.count) bytes", "arch \(i.arch.name), \(i.viaSyscall ? "through the pin check" : "kbind alone"), kbind state pc \(hex(i.initial.pc)) cookie \(hex(i.initial.cookie))"]
+        out += i.mappings.map { "  mapping [\(hex($0.start)), \(hex($0.end))) \($0.writable ? "writable" : "read-only")" }
+        var state = ProcessState(arch: i.arch, main: i.region, kbind: i.initial, mappings: i.mappings)
+        out += steps(&state, i.calls.map { ($0.addr, Int64(Sysno.kbind), .kbind(param: $0.param, psize: $0.psize, cookie: $0.cookie)) })
+        return out.joined(separator: "\n")
+    }
+
+    static func scenario(_ bytes: [UInt8]) -> String {
+        let i = FuzzScenario.decode(bytes)
+        var out = ["FuzzScenario input: \(bytes.count) bytes", "arch \(i.arch.name), program \(i.kind) (\(i.program.count) bytes at base \(hex(i.base)))" + (i.interpreter.map { ", ld.so \($0.count) bytes at \(hex(i.interpBase))" } ?? "")]
+        out += i.sites.map { "  site: \(SyscallNames.label($0.sysno)) at offset \(hex(UInt64($0.offset)))" }
+        let (exec, st) = ProcessModel.exec(program: i.program, base: i.base, interpreter: i.interpreter, interpreterBase: i.interpBase, arch: i.arch, sigtramp: i.sigtramp, mappings: i.mappings)
+        out.append("exec: \(exec.verdict)" + (exec.detail.map { " — \($0)" } ?? ""))
+        guard var state = st else { return out.joined(separator: "\n") }
+        out.append("pin table: \(region(state.main, i.arch))")
+        out += steps(&state, i.steps.map { ($0.addr, $0.sysno, $0.request) })
         return out.joined(separator: "\n")
     }
 }
