@@ -31,7 +31,8 @@ let package = Package(
             dependencies: [
                 "SysPinCore", "SysPinTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // The fuzz targets' logic and invariants; Fuzzers/ wraps each in LLVMFuzzerTestOneInput.
         .target(name: "SysPinFuzzing", dependencies: ["SysPinCore", "SysPinTesting", "CLibElf"]),

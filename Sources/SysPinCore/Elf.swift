@@ -99,21 +99,21 @@ public struct ElfHeader: Hashable, Sendable {
     /// Reads the header laid out for `elfClass`/`endian` (the kernel reads its own native
     /// struct, whatever e_ident says). nil when the bytes are too short.
     public static func read(_ bytes: [UInt8], elfClass: ElfClass, endian: Endian) -> ElfHeader? {
-        let v = ByteView(bytes, endian: endian)
-        guard v.contains(offset: 0, length: UInt64(elfClass.ehdrSize)) else { return nil }
+        guard bytes.count >= elfClass.ehdrSize else { return nil }
+        // Every field lies inside the bytes (checked above): read them unchecked.
+        func u(_ at: Int, _ width: Int) -> UInt64 { ByteView.decode(bytes, at: at, width: width, endian: endian) }
+        func u16(_ at: Int) -> UInt16 { UInt16(truncatingIfNeeded: u(at, 2)) }
         let w = elfClass == .elf64 ? 8 : 4
-        let o: UInt64 = 24
-        let ow = UInt64(w)
-        let after = o + 3 * ow  // e_flags
+        let o = 24
+        let after = o + 3 * w  // e_flags
         return ElfHeader(
-            hasMagic: Array(bytes[0..<4]) == magic,
+            hasMagic: bytes[0] == 0x7f && bytes[1] == 0x45 && bytes[2] == 0x4c && bytes[3] == 0x46,
             identClass: bytes[4], identData: bytes[5], identVersion: bytes[6], osabi: bytes[7],
             elfClass: elfClass, endian: endian,
-            type: ElfType(rawValue: v.u16(16)!), machine: v.u16(18)!, version: v.u32(20)!,
-            entry: v.uint(o, width: w)!, phoff: v.uint(o + ow, width: w)!,
-            shoff: v.uint(o + 2 * ow, width: w)!, flags: v.u32(after)!,
-            ehsize: v.u16(after + 4)!, phentsize: v.u16(after + 6)!, phnum: v.u16(after + 8)!,
-            shentsize: v.u16(after + 10)!, shnum: v.u16(after + 12)!, shstrndx: v.u16(after + 14)!)
+            type: ElfType(rawValue: u16(16)), machine: u16(18), version: UInt32(truncatingIfNeeded: u(20, 4)),
+            entry: u(o, w), phoff: u(o + w, w), shoff: u(o + 2 * w, w), flags: UInt32(truncatingIfNeeded: u(after, 4)),
+            ehsize: u16(after + 4), phentsize: u16(after + 6), phnum: u16(after + 8),
+            shentsize: u16(after + 10), shnum: u16(after + 12), shstrndx: u16(after + 14))
     }
 
     /// Class and byte order as e_ident states them; nil when either byte is not a valid value.
@@ -153,22 +153,26 @@ public struct ProgramHeader: Hashable, Sendable {
 
     /// Reads program header `index` of the table at `phoff`, in the kernel's struct layout for the
     /// class (e_phentsize is not consulted, R-ELF-7).
+    @inline(__always)  // returned through memory it costs a store-forwarding stall per header
     static func read(_ v: ByteView, elfClass: ElfClass, phoff: UInt64, index: Int) -> ProgramHeader? {
         let size = UInt64(elfClass.phdrSize)
         let (rel, overflow) = size.multipliedReportingOverflow(by: UInt64(index))
         guard !overflow else { return nil }
         let (base, o2) = phoff.addingReportingOverflow(rel)
         guard !o2, v.contains(offset: base, length: size) else { return nil }
+        // The whole entry is inside the buffer (checked above): read its fields unchecked.
+        let b = Int(base)
+        func u32(_ at: Int) -> UInt32 {
+            UInt32(truncatingIfNeeded: ByteView.decode(v.bytes, at: b + at, width: 4, endian: v.endian))
+        }
+        func u64(_ at: Int) -> UInt64 { ByteView.decode(v.bytes, at: b + at, width: 8, endian: v.endian) }
         if elfClass == .elf64 {
             return ProgramHeader(
-                type: SegmentType(v.u32(base)!), flags: v.u32(base + 4)!, offset: v.u64(base + 8)!,
-                vaddr: v.u64(base + 16)!, paddr: v.u64(base + 24)!, filesz: v.u64(base + 32)!,
-                memsz: v.u64(base + 40)!, align: v.u64(base + 48)!)
+                type: SegmentType(u32(0)), flags: u32(4), offset: u64(8), vaddr: u64(16), paddr: u64(24),
+                filesz: u64(32), memsz: u64(40), align: u64(48))
         }
         return ProgramHeader(
-            type: SegmentType(v.u32(base)!), flags: v.u32(base + 24)!,
-            offset: UInt64(v.u32(base + 4)!), vaddr: UInt64(v.u32(base + 8)!),
-            paddr: UInt64(v.u32(base + 12)!), filesz: UInt64(v.u32(base + 16)!),
-            memsz: UInt64(v.u32(base + 20)!), align: UInt64(v.u32(base + 28)!))
+            type: SegmentType(u32(0)), flags: u32(24), offset: UInt64(u32(4)), vaddr: UInt64(u32(8)),
+            paddr: UInt64(u32(12)), filesz: UInt64(u32(16)), memsz: UInt64(u32(20)), align: UInt64(u32(28)))
     }
 }

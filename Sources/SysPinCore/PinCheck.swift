@@ -15,34 +15,102 @@ public struct ProbeTally: ProbeCounter {
     @inlinable public mutating func probe() { probes += 1 }
 }
 
+/// What pin_check decided, in one byte. The check path computes this and nothing else (no
+/// `Verdict`, no rule string): `verdict` turns it into the value the rest of the model reports.
+public enum PinDecision: UInt8, Hashable, Sendable {
+    case allow
+    /// R-PC-7 "no pin": no region holds the address, code ≥ npins, or pins[code] is 0.
+    case noPin
+    /// R-PT-10: a precise pin for another site.
+    case otherSite
+    /// R-PC-5: a call other than sigreturn from the trampoline.
+    case trampolineMisuse
+    /// D-STRICT: (code, site) is not in the region's exact site set.
+    case notRecorded
+
+    public var verdict: Verdict {
+        switch self {
+        case .allow: return .ok
+        case .noPin: return .killed(.SIGABRT, .ENOSYS, "R-PC-7")
+        case .otherSite: return .killed(.SIGABRT, .ENOSYS, "R-PT-10")
+        case .trampolineMisuse: return .killed(.SIGABRT, .EPERM, "R-PC-5")
+        case .notRecorded: return .killed(.SIGABRT, .ENOSYS, "D-STRICT")
+        }
+    }
+}
+
 /// pin_check (§7.2) over the two tables of a process. `addr` is the trap instruction's address
 /// (pc − D, R-ARCH-1); `sigtramp` is the trampoline's trap address, so comparing it with `addr`
 /// is equivalent to the kernel's raw-pc comparison with sigret (R-PC-5).
+///
+/// `policy` only changes what happens once a region is chosen: `.openbsd` is §7.2 as written (one
+/// probe: pins[code]); `.strict` allows exactly the (code, site) pairs of the region's exact site
+/// set (at most two probes) and denies every other call under rule D-STRICT.
 public enum PinCheck {
     @inlinable
     public static func check<C: ProbeCounter>(
         libc: PinRegion?, main: PinRegion?, sigtramp: UInt64?, addr: UInt64, code: UInt32,
-        mask: UInt64, counter: inout C
+        mask: UInt64, policy: PinPolicy = .openbsd, counter: inout C
     ) -> Verdict {
-        let region: PinRegion
+        decide(
+            libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: code, mask: mask, policy: policy,
+            counter: &counter
+        ).verdict
+    }
+
+    @inlinable
+    public static func decide<C: ProbeCounter>(
+        libc: PinRegion?, main: PinRegion?, sigtramp: UInt64?, addr: UInt64, code: UInt32,
+        mask: UInt64, policy: PinPolicy = .openbsd, counter: inout C
+    ) -> PinDecision {
         // R-PC-4: libc first, then the program's (or ld.so's) region, then the trampoline.
         if let l = libc, l.start <= addr, addr < l.end {
-            region = l
-        } else if let m = main, m.start <= addr, addr < m.end {
-            region = m
-        } else if let t = sigtramp, t == addr {
-            // R-PC-5: only sigreturn may come from the trampoline.
-            return code == Sysno.sigreturn ? .ok : .killed(.SIGABRT, .EPERM, "R-PC-5")
-        } else {
-            return .killed(.SIGABRT, .ENOSYS, "R-PC-7")
+            return decide(in: l, addr: addr, code: code, mask: mask, policy: policy, counter: &counter)
         }
-        guard Int(code) < region.pins.count else { return .killed(.SIGABRT, .ENOSYS, "R-PC-7") }
-        counter.probe()
-        let v = region.pins[Int(code)]
-        if v == 0 { return .killed(.SIGABRT, .ENOSYS, "R-PC-7") }
-        if region.site(of: v, mask: mask) == addr { return .ok }
+        if let m = main, m.start <= addr, addr < m.end {
+            return decide(in: m, addr: addr, code: code, mask: mask, policy: policy, counter: &counter)
+        }
+        if let t = sigtramp, t == addr {
+            // R-PC-5: only sigreturn may come from the trampoline.
+            return code == Sysno.sigreturn ? .allow : .trampolineMisuse
+        }
+        return .noPin
+    }
+
+    /// The decision once `region` holds the address.
+    @inlinable
+    static func decide<C: ProbeCounter>(
+        in region: PinRegion, addr: UInt64, code: UInt32, mask: UInt64, policy: PinPolicy, counter: inout C
+    ) -> PinDecision {
+        if policy == .strict {
+            if let sites = region.exactSites {
+                let rel = (addr &- region.start) & mask
+                return sites.contains(sysno: code, rel: rel, counter: &counter) ? .allow : .notRecorded
+            }
+            // A region installed without recorded sites: its precise pins only; a marker slot has
+            // no site to accept.
+            let v = region.pin(code, counter: &counter)
+            return v != 0 && v != multipleSitesPin && region.site(of: v, mask: mask) == addr ? .allow : .notRecorded
+        }
+        guard Int(code) < region.pins.count else { return .noPin }
+        let v = region.pin(code, counter: &counter)
+        if v == 0 { return .noPin }
+        if region.site(of: v, mask: mask) == addr { return .allow }
         // R-PC-8: the multiple-sites marker accepts any address in the region.
-        if v == multipleSitesPin { return .ok }
-        return .killed(.SIGABRT, .ENOSYS, "R-PT-10")  // a precise pin for another site
+        if v == multipleSitesPin { return .allow }
+        return .otherSite  // a precise pin for another site (R-PT-10)
+    }
+}
+
+extension PinRegion {
+    /// pins[code] (one probe), 0 past the end.
+    @inlinable
+    func pin<C: ProbeCounter>(_ code: UInt32, counter: inout C) -> UInt32 {
+        let i = Int(code)
+        return pins.withUnsafeBufferPointer { p in
+            guard i < p.count else { return 0 }
+            counter.probe()
+            return p[i]
+        }
     }
 }

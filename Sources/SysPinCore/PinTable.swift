@@ -46,6 +46,24 @@ public enum PinTableReader {
         return out
     }
 
+    /// The whole entries of the `length` bytes at `offset` that lie inside `view` (a prefix when
+    /// the segment runs past the end), decoded in place: the same result as `entries` over
+    /// `ElfImage.bytesAvailable`, without the copy.
+    public static func entries(in view: ByteView, offset: UInt64, length: UInt64) -> [SyscallSite] {
+        guard offset < view.count else { return [] }
+        let n = min(length, view.count - offset) / 8
+        var out: [SyscallSite] = []
+        out.reserveCapacity(Int(n))
+        func u32(_ at: UInt64) -> UInt32 {
+            UInt32(truncatingIfNeeded: ByteView.decode(view.bytes, at: Int(at), width: 4, endian: view.endian))
+        }
+        for i in 0..<n {
+            let o = offset + i * 8
+            out.append(SyscallSite(offset: u32(o), sysno: u32(o + 4)))
+        }
+        return out
+    }
+
     /// elf_read_pintable: validate and build the pins array.
     /// - Parameters:
     ///   - filesz: the segment's p_filesz, compared in full width (R-ELF-29) before any read.
@@ -95,11 +113,15 @@ public struct PinRegion: Hashable, Sendable {
     public var start: UInt64
     public var end: UInt64
     public var pins: [UInt32]
+    /// The strict policy's exact (sysno, site) set; nil under the openbsd policy, which never
+    /// reads it (`PinRegion.strictSites`, D-STRICT).
+    public var exactSites: ExactSiteSet?
 
-    public init(start: UInt64, end: UInt64, pins: [UInt32]) {
+    public init(start: UInt64, end: UInt64, pins: [UInt32], exactSites: ExactSiteSet? = nil) {
         self.start = start
         self.end = end
         self.pins = pins
+        self.exactSites = exactSites
     }
 
     public var npins: Int { pins.count }

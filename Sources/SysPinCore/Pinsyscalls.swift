@@ -5,12 +5,17 @@ public struct PinsyscallsCall: Hashable, Sendable {
     public var len: UInt64
     public var pins: [UInt32]
     public var npins: Int64
+    /// Strict policy only (D-STRICT): the sites behind the marker slots, offsets relative to
+    /// `base`. The kernel never sees them (it copies pins[] alone), so a submission without them
+    /// gives its marker slots no site at all under strict.
+    public var sites: [SyscallSite]?
 
-    public init(base: UInt64, len: UInt64, pins: [UInt32], npins: Int64) {
+    public init(base: UInt64, len: UInt64, pins: [UInt32], npins: Int64, sites: [SyscallSite]? = nil) {
         self.base = base
         self.len = len
         self.pins = pins
         self.npins = npins
+        self.sites = sites
     }
 }
 
@@ -19,7 +24,7 @@ public enum Pinsyscalls {
     /// region to install on success. `onceFlag` is read-and-set here (R-PIN-2).
     public static func call(
         _ c: PinsyscallsCall, threads: Int, onceFlag: inout Bool, arch: Arch,
-        config: KernelConfig = .openbsd
+        config: KernelConfig = .openbsd, policy: PinPolicy = .openbsd
     ) -> (Verdict, PinRegion?) {
         if threads > 1 { return (.fail(.EPERM, "R-PIN-1"), nil) }
         // R-PIN-2: a failed call after this point still burns the single use.
@@ -40,7 +45,11 @@ public enum Pinsyscalls {
             return (.fail(.ERANGE, "R-PIN-8"), nil)
         }
         // R-PIN-9: installed verbatim, no rebasing.
-        return (.ok, PinRegion(start: base, end: base + len, pins: pins))
+        let region = PinRegion(start: base, end: base + len, pins: pins)
+        if policy == .strict {
+            return (.ok, region.withStrictSites(recorded: c.sites ?? [], origin: base, mask: mask))
+        }
+        return (.ok, region)
     }
 }
 
@@ -51,9 +60,12 @@ public enum LdsoPin {
     /// Decision (R-LD-3, UNVERIFIED): the same validation as the kernel's elf_read_pintable
     /// (size cap, multiple of 8, sysno in [1, SYS_MAXSYSCALL), offset ≤ len, duplicates → marker),
     /// with base/len normalised to libc's executable PT_LOAD span and pins rebased by
-    /// text_start − load base, as R-PT-9 does (R-LD-1).
+    /// text_start − load base, as R-PT-9 does (R-LD-1). Under the strict policy the call also
+    /// carries the entries' sites relative to the submitted base (those below it can never be
+    /// reached and are left out).
     public static func submission(
-        libc image: ElfImage, base: UInt64, arch: Arch, config: KernelConfig = .openbsd
+        libc image: ElfImage, base: UInt64, arch: Arch, config: KernelConfig = .openbsd,
+        policy: PinPolicy = .openbsd
     ) -> PinsyscallsCall? {
         guard let seg = image.phdrs.last(where: { $0.type == .openbsdSyscalls }) else { return nil }
         let mask = arch.addressMask
@@ -70,8 +82,15 @@ public enum LdsoPin {
             endian: image.header.endian, isLdso: false, len: textEnd, config: config)
         guard let pins = parse.pins else { return nil }
         let region = PinRegion.adjusted(pins: pins, start: base & mask, len: textEnd, delta: textStart, mask: mask)
+        var sites: [SyscallSite]?
+        if policy == .strict {
+            sites = parse.entries.compactMap { e in
+                UInt64(e.offset) >= textStart
+                    ? SyscallSite(offset: UInt32(UInt64(e.offset) - textStart), sysno: e.sysno) : nil
+            }
+        }
         return PinsyscallsCall(
             base: region.start, len: (region.end &- region.start) & mask, pins: region.pins,
-            npins: Int64(region.pins.count))
+            npins: Int64(region.pins.count), sites: sites)
     }
 }

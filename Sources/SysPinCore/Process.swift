@@ -14,12 +14,15 @@ public struct ProcessState: Sendable {
     public var mappings: [MemoryMapping]
     /// The signal that killed the process; every later step is "dead".
     public var killedBy: KillSignal?
+    /// The pin check this process gets (D-STRICT); `.openbsd` is the kernel's.
+    public var policy: PinPolicy
 
     public init(
         arch: Arch, config: KernelConfig = .openbsd, main: PinRegion? = nil, libc: PinRegion? = nil,
         pinsyscallsUsed: Bool = false, kbind: KbindState = KbindState(), sigtramp: UInt64? = nil,
-        mappings: [MemoryMapping] = []
+        mappings: [MemoryMapping] = [], policy: PinPolicy = .openbsd
     ) {
+        self.policy = policy
         self.arch = arch
         self.config = config
         self.main = main
@@ -62,11 +65,13 @@ public struct ExecOutcome: Sendable {
 
 public enum ProcessModel {
     /// execve: main loader, exec commit (R-PT-15), then ld.so (R-PT-12). `interpreter` nil for a
-    /// dynamic program means the PT_INTERP path does not exist (ENOENT, R-ELF-18).
+    /// dynamic program means the PT_INTERP path does not exist (ENOENT, R-ELF-18). Under the
+    /// strict policy the installed table also gets its exact site set, from the segment's entries
+    /// (offsets count from the image's load base).
     public static func exec(
         program: [UInt8], base: UInt64 = 0, interpreter: [UInt8]?, interpreterBase: UInt64 = 0,
         arch: Arch, sigtramp: UInt64? = nil, mappings: [MemoryMapping] = [],
-        config: KernelConfig = .openbsd
+        config: KernelConfig = .openbsd, policy: PinPolicy = .openbsd
     ) -> (ExecOutcome, ProcessState?) {
         let plan: ExecPlan
         switch ExecLoaders.loadMain(program, arch: arch, base: base, config: config) {
@@ -79,7 +84,12 @@ public enum ProcessModel {
         var state = ProcessState(
             arch: arch, config: config, main: plan.region,
             pinsyscallsUsed: plan.pinsyscallsOnce && config.staticProgramsStartPinned,
-            sigtramp: sigtramp.map { $0 & arch.addressMask }, mappings: mappings)
+            sigtramp: sigtramp.map { $0 & arch.addressMask }, mappings: mappings, policy: policy)
+        if policy == .strict, let region = plan.region, let table = plan.pinTable {
+            // R-PT-11: offsets are image-relative; the load base is 0 for ET_EXEC.
+            let origin = plan.image.header.type == .dyn ? base : 0
+            state.main = region.withStrictSites(recorded: table.entries, origin: origin & arch.addressMask, mask: arch.addressMask)
+        }
         if plan.kbindDisabled { state.kbind.pc = Kbind.bogoPC(arch) }
         var outcome = ExecOutcome(verdict: .ok, plan: plan)
         if plan.hasInterp {
@@ -97,6 +107,11 @@ public enum ProcessModel {
                 return (outcome, nil)
             case .success(let l):
                 state.main = l.region
+                if policy == .strict, let region = l.region {
+                    // R-PT-12: ld.so's offsets count from its load base.
+                    state.main = region.withStrictSites(
+                        recorded: l.pinTable.entries, origin: interpreterBase & arch.addressMask, mask: arch.addressMask)
+                }
                 outcome.interp = l
             }
         }
@@ -121,7 +136,7 @@ extension ProcessState {
         var noCount = NoProbeCount()
         let pin = PinCheck.check(
             libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: code,
-            mask: arch.addressMask, counter: &noCount)
+            mask: arch.addressMask, policy: policy, counter: &noCount)
         if let s = pin.signal {
             killedBy = s
             return .decided(pin, writes: [])
@@ -132,7 +147,8 @@ extension ProcessState {
         case .plain:
             return .decided(.ok, writes: [])
         case .pinsyscalls(let call, let threads):
-            let (v, region) = Pinsyscalls.call(call, threads: threads, onceFlag: &pinsyscallsUsed, arch: arch, config: config)
+            let (v, region) = Pinsyscalls.call(
+                call, threads: threads, onceFlag: &pinsyscallsUsed, arch: arch, config: config, policy: policy)
             if let region { libc = region }
             return .decided(v, writes: [])
         case .kbind(let param, let psize, let cookie):

@@ -25,7 +25,8 @@ public enum ScenarioRunner {
     /// Loads every image the scenario names and runs it. Throws only for problems with the
     /// scenario (missing files, bad hex, inconsistent keys); kernel outcomes are events.
     public static func run(
-        _ s: Scenario, file: String, baseDirectory: URL, config: KernelConfig = .openbsd
+        _ s: Scenario, file: String, baseDirectory: URL, config: KernelConfig = .openbsd,
+        policy: PinPolicy = .openbsd
     ) throws(ScenarioError) -> [RunEvent] {
         let program = try load(s.program, what: "program", file: file, dir: baseDirectory)
         let interp = try s.interpreter.map { i throws(ScenarioError) in try load(i, what: "interpreter", file: file, dir: baseDirectory) }
@@ -49,7 +50,7 @@ public enum ScenarioRunner {
         let (outcome, st) = ProcessModel.exec(
             program: program, base: s.program.base?.value ?? 0, interpreter: interp,
             interpreterBase: s.interpreter?.base?.value ?? 0, arch: arch, sigtramp: s.sigtramp?.value,
-            mappings: mappings, config: config)
+            mappings: mappings, config: config, policy: policy)
         var events = [RunEvent(kind: .exec(detail: outcome.detail), verdict: outcome.verdict)]
         guard var state = st else { return events }
         for (i, step) in s.steps.enumerated() {
@@ -69,7 +70,8 @@ public enum ScenarioRunner {
                     guard case .success(let image) = ExecRules.readImage(libc, arch: arch, loader: .interpreter) else {
                         throw ScenarioError(file: file, "steps[\(i)]: libc is not a readable \(arch.name) ET_DYN image")
                     }
-                    if let c = LdsoPin.submission(libc: image, base: l.base?.value ?? 0, arch: arch, config: config) {
+                    if let c = LdsoPin.submission(
+                        libc: image, base: l.base?.value ?? 0, arch: arch, config: config, policy: policy) {
                         call = c
                     } else {
                         ldsoSkips = true

@@ -130,10 +130,19 @@ struct Run: ParsableCommand {
             (ok, the errno, \"killed\", or \"dead\" after the process was killed), the signal and the \
             SPEC rule; kbind steps also list the bytes written. A from_libc submission that ld.so \
             itself would refuse to make (R-LD-4) is reported as \"skipped\".
+
+            --policy openbsd (the default) is the kernel's check: a system call whose slot holds the \
+            multiple-sites marker is accepted from any address in the region (R-PC-8). --policy strict \
+            accepts such a call only from a site the table recorded (at most two probes per check); its \
+            kills inside a region name rule D-STRICT. A pinsyscalls submission carries sites only when built \
+            \"from_libc\", so under strict the marker slots of a raw pins[] submission accept nothing.
             """)
 
     @Flag(help: "Print one JSON object per line (CONTRACT.md) instead of a readable log.")
     var json = false
+
+    @Option(help: "The pin check: openbsd (the kernel's, default) or strict (marker slots accept only recorded sites).")
+    var policy: PolicyOption = PolicyOption(policy: .openbsd)
 
     @Argument(help: "The scenario file.")
     var scenario: String
@@ -146,12 +155,23 @@ struct Run: ParsableCommand {
         do {
             let s = try Scenario.decode(data, file: scenario)
             let dir = URL(fileURLWithPath: scenario).deletingLastPathComponent()
-            events = try ScenarioRunner.run(s, file: scenario, baseDirectory: dir)
+            events = try ScenarioRunner.run(s, file: scenario, baseDirectory: dir, policy: policy.policy)
         } catch {
             throw CommandFailure(error.description)
         }
         for e in events { print(json ? RunReport.json(e) : RunReport.text(e)) }
     }
+}
+
+struct PolicyOption: ExpressibleByArgument {
+    var policy: PinPolicy
+    init(policy: PinPolicy) { self.policy = policy }
+    init?(argument: String) {
+        guard let p = PinPolicy(rawValue: argument) else { return nil }
+        policy = p
+    }
+    var defaultValueDescription: String { policy.rawValue }
+    static var allValueStrings: [String] { PinPolicy.allCases.map(\.rawValue) }
 }
 
 struct TargetOption: ExpressibleByArgument {

@@ -1,0 +1,123 @@
+import Benchmark
+import CElf
+import Foundation
+import SysPinCore
+
+// Exec parsing of the Corpus images (Corpus/FuzzELF: images linked by the real ld.lld for ten
+// arches, and fuzz seeds) against libelf. Both sides do the same work per image: open the image
+// from memory, read every program header, find the last PT_OPENBSD_SYSCALLS and decode its
+// {offset, sysno} entries. Swift: ExecRules.readImage + PinTableReader.entries(in:); libelf:
+// elf_memory, elf_getphdrnum, gelf_getphdr per header, elf_rawfile for the segment's bytes, the
+// entries decoded by the same loop. One iteration parses every image once; the ratio of the two
+// throughputs is the figure of merit. A third benchmark runs the whole main loader
+// (ExecLoaders.loadMain: header rules, both passes, note scan, pin table and region) for scale.
+
+struct Image {
+    let bytes: [UInt8]
+    let arch: Arch
+    /// libelf's private mutable copy (elf_memory takes a char *).
+    let cCopy: UnsafeMutablePointer<CChar>
+}
+
+func corpusImages() -> [Image] {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    let dir = root.appendingPathComponent("Corpus/FuzzELF")
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+    var out: [Image] = []
+    for n in names {
+        guard let d = FileManager.default.contents(atPath: dir.appendingPathComponent(n).path) else { continue }
+        let bytes = [UInt8](d)
+        // Only images both sides accept, so both do the full work.
+        guard case .success(let arch) = ExecRules.inferArch(bytes),
+            case .success = ExecRules.readImage(bytes, arch: arch, loader: .main)
+        else { continue }
+        let c = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count)
+        for (i, b) in bytes.enumerated() { c[i] = CChar(bitPattern: b) }
+        out.append(Image(bytes: bytes, arch: arch, cCopy: c))
+    }
+    return out
+}
+
+@inline(never)
+func swiftParse(_ img: Image) -> Int {
+    guard case .success(let image) = ExecRules.readImage(img.bytes, arch: img.arch, loader: .main) else { return -1 }
+    guard let seg = image.phdrs.last(where: { $0.type == .openbsdSyscalls }) else { return image.phdrs.count }
+    let entries = PinTableReader.entries(in: image.view, offset: seg.offset, length: seg.filesz)
+    return image.phdrs.count &+ entries.count
+}
+
+@inline(never)
+func libelfParse(_ img: Image) -> Int {
+    guard let elf = elf_memory(img.cCopy, img.bytes.count) else { return -1 }
+    defer { elf_end(elf) }
+    var n = 0
+    guard elf_getphdrnum(elf, &n) == 0 else { return -1 }
+    var seg = GElf_Phdr()
+    var found = false
+    for i in 0..<n {
+        var ph = GElf_Phdr()
+        guard gelf_getphdr(elf, Int32(i), &ph) != nil else { return -1 }
+        if ph.p_type == 0x65a3_dbe9 {
+            seg = ph
+            found = true
+        }
+    }
+    guard found else { return n }
+    var size = 0
+    guard let raw = elf_rawfile(elf, &size), seg.p_offset <= UInt64(size) else { return -1 }
+    let avail = min(Int(seg.p_filesz), size - Int(seg.p_offset))
+    let little = img.arch.endian == .little
+    var entries: [SyscallSite] = []
+    entries.reserveCapacity(avail / 8)
+    raw.withMemoryRebound(to: UInt8.self, capacity: size) { p in
+        let base = p + Int(seg.p_offset)
+        func u32(_ at: Int) -> UInt32 {
+            let b0 = UInt32(base[at]), b1 = UInt32(base[at + 1]), b2 = UInt32(base[at + 2]), b3 = UInt32(base[at + 3])
+            return little ? b0 | b1 << 8 | b2 << 16 | b3 << 24 : b3 | b2 << 8 | b1 << 16 | b0 << 24
+        }
+        var at = 0
+        while at + 8 <= avail {
+            entries.append(SyscallSite(offset: u32(at), sysno: u32(at + 4)))
+            at += 8
+        }
+    }
+    return n &+ entries.count
+}
+
+let benchmarks: @Sendable () -> Void = {
+    _ = elf_version(UInt32(EV_CURRENT))
+    let images = corpusImages()
+    precondition(!images.isEmpty, "no Corpus/FuzzELF images found")
+    for img in images { precondition(swiftParse(img) == libelfParse(img), "Swift and libelf disagree on an image") }
+
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 3, scalingFactor: .one,
+        maxDuration: .seconds(3), maxIterations: 300)
+
+    Benchmark("ExecParse.swift.images\(images.count)") { benchmark in
+        var acc = 0
+        for _ in benchmark.scaledIterations {
+            for img in images { acc &+= swiftParse(img) }
+        }
+        blackHole(acc)
+    }
+    Benchmark("ExecParse.libelf.images\(images.count)") { benchmark in
+        var acc = 0
+        for _ in benchmark.scaledIterations {
+            for img in images { acc &+= libelfParse(img) }
+        }
+        blackHole(acc)
+    }
+    Benchmark("ExecParse.swift-loadMain.images\(images.count)") { benchmark in
+        var acc = 0
+        for _ in benchmark.scaledIterations {
+            for img in images {
+                if case .success(let plan) = ExecLoaders.loadMain(img.bytes, arch: img.arch, base: 0x1000_0000) {
+                    acc &+= plan.image.phdrs.count
+                }
+            }
+        }
+        blackHole(acc)
+    }
+}

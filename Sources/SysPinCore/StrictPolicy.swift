@@ -1,0 +1,191 @@
+/// Which pin check a process gets. `openbsd` is the kernel's (§7.2); `strict` closes the
+/// multiple-sites hole of R-PC-8 (README "Policies", docs/decisions.md D-STRICT).
+public enum PinPolicy: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// pin_check as OpenBSD runs it: a slot holding the multiple-sites marker accepts any address
+    /// in its region.
+    case openbsd
+    /// A call is allowed only from a (sysno, site) pair the region's table recorded: every precise
+    /// pin as the kernel keeps it, and for a slot holding the marker exactly the sites whose entries
+    /// produced it. Everything the openbsd policy denies, strict denies too.
+    case strict
+
+    public var description: String { rawValue }
+}
+
+/// One allowed call of a strict region: system call `sysno` from the address `start + rel`
+/// (pointer-width arithmetic, R-ARCH-2).
+public struct ExactSite: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var sysno: UInt32
+    public var rel: UInt64
+
+    @inlinable
+    public init(sysno: UInt32, rel: UInt64) {
+        self.sysno = sysno
+        self.rel = rel
+    }
+
+    public static func < (a: ExactSite, b: ExactSite) -> Bool {
+        (a.sysno, a.rel) < (b.sysno, b.rel)
+    }
+
+    public var description: String { "\(sysno)@+0x\(String(rel, radix: 16))" }
+}
+
+/// The strict policy's exact site set: a two-choice cuckoo hash of (sysno, rel) pairs.
+///
+/// A lookup reads at most two slots (the key's two candidate positions), whatever the number of
+/// sites, so the strict check stays O(1) with a bounded probe count (P6). The table has at least
+/// twice as many slots as keys; an insertion that cannot settle after a bounded number of
+/// evictions rebuilds the whole table with the next seed (and, after a few seeds, twice the size).
+/// Seeds come from a fixed sequence, so a table is a pure function of its keys.
+public struct ExactSiteSet: Hashable, Sendable {
+    /// Slot contents; an empty slot has `sysno == emptySysno` (no pins array is that long).
+    @usableFromInline var slots: [ExactSite]
+    @usableFromInline var seed: UInt64
+    /// slots.count − 1 (slots.count is a power of two), or 0 for an empty table.
+    @usableFromInline var indexMask: Int
+    public private(set) var count: Int
+
+    @usableFromInline static let emptySysno = UInt32.max
+    static let maxKicks = 96
+    static let seedsPerSize = 8
+
+    public init<S: Sequence>(_ sites: S) where S.Element == ExactSite {
+        var keys: [ExactSite] = []
+        for s in sites where s.sysno != Self.emptySysno { keys.append(s) }
+        keys.sort()
+        var unique: [ExactSite] = []
+        unique.reserveCapacity(keys.count)
+        for k in keys where unique.last != k { unique.append(k) }
+        count = unique.count
+        seed = 0
+        guard !unique.isEmpty else {
+            slots = []
+            indexMask = 0
+            return
+        }
+        var size = 4
+        while size < 2 * unique.count + 1 { size <<= 1 }
+        var seedState: UInt64 = 0x5EED_5EED_5EED_5EED
+        while true {
+            for _ in 0..<Self.seedsPerSize {
+                let s = Self.splitmix(&seedState)
+                if let table = Self.fill(unique, size: size, seed: s) {
+                    slots = table
+                    seed = s
+                    indexMask = size - 1
+                    return
+                }
+            }
+            size <<= 1
+        }
+    }
+
+    /// The raw table and seed, for implementations of the same lookup elsewhere (the C twin in
+    /// Benchmarks): slot i holds a site, or `sysno == UInt32.max` when empty; a key's slots are
+    /// `positions` of fmix64(rel × 0x9E3779B97F4A7C15 ^ (sysno + seed)).
+    public var slotTable: [ExactSite] { slots }
+    public var hashSeed: UInt64 { seed }
+
+    /// All sites, sorted.
+    public var sites: [ExactSite] {
+        slots.filter { $0.sysno != Self.emptySysno }.sorted()
+    }
+
+    /// Whether (sysno, rel) is in the set; one `counter.probe()` per slot read (at most two).
+    @inlinable
+    public func contains<C: ProbeCounter>(sysno: UInt32, rel: UInt64, counter: inout C) -> Bool {
+        if count == 0 { return false }
+        let (a, b) = Self.positions(sysno: sysno, rel: rel, seed: seed, mask: indexMask)
+        // a and b are masked by indexMask = slots.count − 1: no bounds check needed.
+        return slots.withUnsafeBufferPointer { t in
+            counter.probe()
+            if t[a].sysno == sysno && t[a].rel == rel { return true }
+            counter.probe()
+            return t[b].sysno == sysno && t[b].rel == rel
+        }
+    }
+
+    /// The key's two candidate slots, distinct whenever the table has two or more slots.
+    @inlinable
+    static func positions(sysno: UInt32, rel: UInt64, seed: UInt64, mask: Int) -> (Int, Int) {
+        var h = rel &* 0x9E37_79B9_7F4A_7C15 ^ (UInt64(sysno) &+ seed)
+        // fmix64 (MurmurHash3's finaliser).
+        h ^= h >> 33
+        h &*= 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h &*= 0xC4CE_B9FE_1A85_EC53
+        h ^= h >> 33
+        let a = Int(truncatingIfNeeded: h) & mask
+        var b = Int(truncatingIfNeeded: h >> 32) & mask
+        if b == a { b = a ^ 1 }
+        return (a, b)
+    }
+
+    static func splitmix(_ state: inout UInt64) -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Cuckoo insertion of every key; nil when some key cannot settle.
+    static func fill(_ keys: [ExactSite], size: Int, seed: UInt64) -> [ExactSite]? {
+        var table = [ExactSite](repeating: ExactSite(sysno: emptySysno, rel: 0), count: size)
+        let mask = size - 1
+        for key in keys {
+            let (a, b) = positions(sysno: key.sysno, rel: key.rel, seed: seed, mask: mask)
+            if table[a].sysno == emptySysno {
+                table[a] = key
+                continue
+            }
+            if table[b].sysno == emptySysno {
+                table[b] = key
+                continue
+            }
+            // Evict occupants along a path; each evicted key moves to its other slot.
+            var k = key
+            var pos = a
+            var settled = false
+            for _ in 0..<maxKicks {
+                swap(&k, &table[pos])
+                let (c, d) = positions(sysno: k.sysno, rel: k.rel, seed: seed, mask: mask)
+                pos = pos == c ? d : c
+                if table[pos].sysno == emptySysno {
+                    table[pos] = k
+                    settled = true
+                    break
+                }
+            }
+            if !settled { return nil }
+        }
+        return table
+    }
+}
+
+extension PinRegion {
+    /// The strict policy's set for this region: every precise pin as the kernel stores it (so
+    /// strict never allows what openbsd denies), and, for each slot holding the multiple-sites
+    /// marker, the recorded sites of that system call. `recorded` offsets count from `origin`
+    /// (the image's load base for a PT_OPENBSD_SYSCALLS table, the submission's base for
+    /// pinsyscalls); a site at `origin + offset` is `origin + offset − start` past the start.
+    public func strictSites(recorded: [SyscallSite], origin: UInt64, mask: UInt64) -> ExactSiteSet {
+        var keys: [ExactSite] = []
+        keys.reserveCapacity(pins.count + recorded.count)
+        for (i, v) in pins.enumerated() where v != 0 && v != multipleSitesPin {
+            keys.append(ExactSite(sysno: UInt32(i), rel: UInt64(v)))
+        }
+        for e in recorded where Int(e.sysno) < pins.count && pins[Int(e.sysno)] == multipleSitesPin {
+            keys.append(ExactSite(sysno: e.sysno, rel: (origin &+ UInt64(e.offset) &- start) & mask))
+        }
+        return ExactSiteSet(keys)
+    }
+
+    /// This region with its strict site set attached (see `strictSites`).
+    public func withStrictSites(recorded: [SyscallSite], origin: UInt64, mask: UInt64) -> PinRegion {
+        var r = self
+        r.exactSites = strictSites(recorded: recorded, origin: origin, mask: mask)
+        return r
+    }
+}
