@@ -183,6 +183,15 @@ struct TargetOption: ExpressibleByArgument {
     static var allValueStrings: [String] { FuzzTargets.all.map(\.name) }
 }
 
+/// The fuzz input `decode` and `replay` take.
+struct FuzzInputOptions: ParsableArguments {
+    @Option(help: "The fuzz target whose input format FILE is in.")
+    var target: TargetOption
+
+    @Argument(help: "The input file.")
+    var file: String
+}
+
 func readInput(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else {
         throw CommandFailure("\(path): cannot read file")
@@ -199,15 +208,11 @@ struct Decode: ParsableCommand {
             blocks, scenario steps) and the verdicts, without checking invariants.
             """)
 
-    @Option(help: "The fuzz target whose input format FILE is in.")
-    var target: TargetOption
-
-    @Argument(help: "The input file.")
-    var file: String
+    @OptionGroup var input: FuzzInputOptions
 
     func run() throws {
-        let bytes = try readInput(file)
-        print(FuzzDescribe.describe(target: target.name, bytes) ?? FuzzDescribe.hexDump(bytes))
+        let bytes = try readInput(input.file)
+        print(FuzzDescribe.describe(target: input.target.name, bytes) ?? FuzzDescribe.hexDump(bytes))
     }
 }
 
@@ -219,19 +224,16 @@ struct Replay: ParsableCommand {
             id and message when an invariant breaks; 0 when the input passes.
             """)
 
-    @Option(help: "The fuzz target whose input format FILE is in.")
-    var target: TargetOption
-
-    @Argument(help: "The input file.")
-    var file: String
+    @OptionGroup var input: FuzzInputOptions
 
     func run() throws {
-        let bytes = try readInput(file)
+        let bytes = try readInput(input.file)
+        let (file, target) = (input.file, input.target.name)
         do {
-            try FuzzTargets.entry(named: target.name)!(bytes)
-            print("\(file): \(target.name): all invariants hold")
+            try FuzzTargets.entry(named: target)!(bytes)
+            print("\(file): \(target): all invariants hold")
         } catch {
-            print("\(file): \(target.name): \(error.id): \(error.message)")
+            print("\(file): \(target): \(error.id): \(error.message)")
             throw ExitCode(1)
         }
     }

@@ -162,4 +162,19 @@ struct CLITests {
             #"{"event": "syscall", "step": 2, "sysno": 20, "result": "dead", "signal": null, "rule": null}"#,
         ])
     }
+
+    @Test("decode shows a fuzz input's view; replay runs its invariants (exit 0 when they hold)")
+    func decodeAndReplay() throws {
+        let seed = try #require(Repo.files(in: "Corpus/FuzzPintable").first)
+        let d = try syspin(["decode", "--target", "FuzzPintable", seed.path])
+        #expect(d.status == 0)
+        #expect(d.stdout.hasPrefix("FuzzPintable input: "))
+        #expect(d.stdout.contains("result: "))
+        let r = try syspin(["replay", "--target", "FuzzPintable", seed.path])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("all invariants hold"))
+        let bad = try syspin(["replay", "--target", "FuzzNothing", seed.path])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.split(separator: "\n").count == 1)
+    }
 }
