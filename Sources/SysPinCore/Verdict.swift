@@ -102,6 +102,12 @@ public struct Verdict: Hashable, Sendable, CustomStringConvertible {
         return signal == nil ? "ok" : "killed"
     }
 
+    /// The result with the errno's number, for people: "ENOEXEC (errno 8)".
+    public var resultWithNumber: String {
+        if let errno { return "\(errno.name) (errno \(errno.rawValue))" }
+        return result
+    }
+
     public var description: String {
         var s = result
         if let signal { s += " +\(signal.name)" }

@@ -62,7 +62,7 @@ public enum InspectReport {
     /// The report a person reads: header, program headers, pins by syscall number with names.
     public static func text(_ r: Inspection, file: String) -> String {
         var out: [String] = []
-        var verdict = "\(file): \(r.verdict.result)"
+        var verdict = "\(file): \(r.verdict.resultWithNumber)"
         if let rule = r.verdict.rule { verdict += " [\(rule.rawValue)]" }
         if let d = r.detail { verdict += " — \(d)" }
         out.append(verdict)
@@ -123,13 +123,13 @@ public enum RunReport {
         var line: String
         switch e.kind {
         case .exec(let detail):
-            line = "exec: \(e.result)"
+            line = "exec: \(e.skipped ? e.result : e.verdict?.resultWithNumber ?? e.result)"
             if let s = e.verdict?.signal { line += ", killed by \(s.name)" }
             if let r = e.verdict?.rule { line += " [\(r.rawValue)]" }
             if let d = detail { line += " — \(d)" }
         case .syscall(let step, let sysno, let addr, _):
             let name = sysno > 0 && sysno <= Int64(UInt32.max) ? SyscallNames.label(UInt32(sysno)) : "#\(sysno)"
-            line = "step \(step): \(name) from 0x\(String(addr, radix: 16)) → \(e.result)"
+            line = "step \(step): \(name) from 0x\(String(addr, radix: 16)) → \(e.skipped ? e.result : e.verdict?.resultWithNumber ?? e.result)"
             if let s = e.verdict?.signal { line += ", killed by \(s.name)" }
             if let r = e.verdict?.rule { line += " [\(r.rawValue)]" }
             for w in e.writes ?? [] { line += "\n    wrote \(Hex.encode(w.bytes)) at 0x\(String(w.address, radix: 16))" }

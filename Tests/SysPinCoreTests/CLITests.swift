@@ -177,4 +177,26 @@ struct CLITests {
         #expect(bad.status == 2)
         #expect(bad.stderr.split(separator: "\n").count == 1)
     }
+
+    @Test("run --policy: the marker slot accepts any in-region site under openbsd, only recorded sites under strict")
+    func policy() throws {
+        let (path, entries) = try amd64Static()
+        // exit(1) has two sites in this image, so its slot holds the marker (R-PT-7); an address
+        // between the two sites is inside the region but is no recorded site.
+        let exits = entries.filter { $0[1] == 1 }.map { $0[0] }
+        try #require(exits.count == 2)
+        let addr = exits.min()! + 1
+        let scenario = """
+            {"arch": "amd64", "program": {"path": "\(path)"}, "steps": [{"sysno": 1, "addr": \(addr)}]}
+            """
+        let file = try tempFile("policy.json", Array(scenario.utf8))
+        let openbsd = try syspin(["run", "--json", file])
+        #expect(openbsd.status == 0)
+        #expect(openbsd.stdout.contains(#""step": 0, "sysno": 1, "result": "ok""#))
+        let strict = try syspin(["run", "--json", "--policy", "strict", file])
+        #expect(strict.status == 0)
+        #expect(strict.stdout.contains(#""step": 0, "sysno": 1, "result": "ENOSYS", "signal": "SIGABRT", "rule": "D-STRICT""#))
+        let bad = try syspin(["run", "--policy", "lenient", file])
+        #expect(bad.status == 2)
+    }
 }
