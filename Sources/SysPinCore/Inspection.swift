@@ -57,9 +57,7 @@ public enum Inspector {
             }
         }
         // Describe the image even when rejected, as far as its header and phdrs can be read.
-        guard case .success(let image) = ExecRules.readImage(bytes, arch: a, loader: asInterpreter ? .interpreter : .main)
-            ?? lenientImage(bytes, arch: a)
-        else {
+        guard let image = readableImage(bytes, arch: a) else {
             out.header = lenientHeader(bytes)
             return out
         }
@@ -97,9 +95,10 @@ public enum Inspector {
         return ElfHeader.read(bytes, elfClass: c, endian: d)
     }
 
-    /// The image as far as it can be read when the header checks reject it: the phdrs the
-    /// kernel's struct layout finds at e_phoff (at most 32 of them, only those inside the file).
-    static func lenientImage(_ bytes: [UInt8], arch: Arch) -> Result<ElfImage, ExecRejection>? {
+    /// The image as far as it can be read, whatever the header checks say: the phdrs the kernel's
+    /// struct layout finds at e_phoff (at most 32, up to the first outside the file). For an
+    /// image the loaders accept this is exactly what they read.
+    static func readableImage(_ bytes: [UInt8], arch: Arch) -> ElfImage? {
         guard let h = ElfHeader.read(bytes, elfClass: arch.elfClass, endian: arch.endian) else { return nil }
         let v = ByteView(bytes, endian: arch.endian)
         var phdrs: [ProgramHeader] = []
@@ -107,14 +106,6 @@ public enum Inspector {
             guard let ph = ProgramHeader.read(v, elfClass: arch.elfClass, phoff: h.phoff, index: i) else { break }
             phdrs.append(ph)
         }
-        return .success(ElfImage(bytes: bytes, header: h, phdrs: phdrs))
-    }
-}
-
-extension Result where Success == ElfImage, Failure == ExecRejection {
-    /// The first result that read an image, else the fallback.
-    static func ?? (lhs: Self, rhs: @autoclosure () -> Self?) -> Self? {
-        if case .success = lhs { return lhs }
-        return rhs()
+        return ElfImage(bytes: bytes, header: h, phdrs: phdrs)
     }
 }

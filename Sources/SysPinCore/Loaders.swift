@@ -6,10 +6,11 @@ public struct ExecPlan: Sendable {
     public var interpPath: [UInt8]?
     /// The PT_OPENBSD_SYSCALLS the loader records (R-ELF-16: last one, static programs only).
     public var pinSegment: ProgramHeader?
-    /// ps_pin after exec for a static program: the parse result and, when it was not discarded,
-    /// the region (R-PT-11). nil when there is no table to read.
-    public var pinTable: PinTableParse?
-    public var region: PinRegion?
+    /// ps_pin after exec for a static program (R-PT-11): the text span, the parse result and,
+    /// when it was not discarded, the region. nil when there is no table to read.
+    public var pinLayout: PinLayout?
+    public var pinTable: PinTableParse? { pinLayout?.parse }
+    public var region: PinRegion? { pinLayout?.region }
     /// R-PT-16: static programs may not call pinsyscalls.
     public var pinsyscallsOnce: Bool { interpPath == nil }
     /// R-PT-15 / R-KB-14: a program with ELF args but no interpreter (static PIE) starts with kbind
@@ -23,9 +24,11 @@ public struct ExecPlan: Sendable {
 public struct InterpLoad: Sendable {
     public var image: ElfImage
     public var pinSegment: ProgramHeader
-    public var pinTable: PinTableParse
+    /// ld.so's text span and table at its load address (R-PT-12).
+    public var layout: PinLayout
+    public var pinTable: PinTableParse { layout.parse }
     /// ps_pin for the process, nil when the table was discarded (R-PT-12: no exec error).
-    public var region: PinRegion?
+    public var region: PinRegion? { layout.region }
 }
 
 /// The text span and pin table of an image, computed as one of the two loaders would (R-PT-11/12).
@@ -113,13 +116,10 @@ public enum ExecLoaders {
             default: break
             }
         }
-        var plan = ExecPlan(image: image, interpPath: interpPath, pinSegment: pinSegment)
-        if let seg = pinSegment {
-            let layout = staticLayout(image, segment: seg, base: image.header.type == .dyn ? base : 0, arch: arch, config: config)
-            plan.pinTable = layout.parse
-            plan.region = layout.region
+        let layout = pinSegment.map {
+            staticLayout(image, segment: $0, base: image.header.type == .dyn ? base : 0, arch: arch, config: config)
         }
-        return .success(plan)
+        return .success(ExecPlan(image: image, interpPath: interpPath, pinSegment: pinSegment, pinLayout: layout))
     }
 
     /// R-PT-11: the text span and table of a static program (ET_EXEC, or static PIE at `base`).
@@ -250,6 +250,6 @@ public enum ExecLoaders {
             return .failure(.init(.EINVAL, "R-ELF-24", "interpreter has no PT_OPENBSD_SYSCALLS"))
         }
         let layout = interpLayout(image, segment: seg, pos: pos, arch: arch, config: config)
-        return .success(InterpLoad(image: image, pinSegment: seg, pinTable: layout.parse, region: layout.region))
+        return .success(InterpLoad(image: image, pinSegment: seg, layout: layout))
     }
 }

@@ -1,11 +1,5 @@
 import SysPinCore
 
-enum Hex {
-    static func string(_ b: [UInt8]) -> String {
-        b.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-    }
-}
-
 /// Human-readable views of fuzz inputs, for `syspin decode` and `ci/reproduce`: what the target
 /// decodes the bytes into, then what the core decided.
 public enum FuzzDescribe {
@@ -34,7 +28,7 @@ public enum FuzzDescribe {
         return lines.joined(separator: "\n")
     }
 
-    static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+    static func hex(_ v: UInt64) -> String { Hex.number(v) }
 
     static func elf(_ bytes: [UInt8]) -> String {
         let r = Inspector.inspect(bytes)
@@ -91,7 +85,7 @@ public enum FuzzDescribe {
         case .pinsyscalls(let c, let threads):
             return " pinsyscalls(base \(hex(c.base)), len \(hex(c.len)), npins \(c.npins), \(c.pins.count) pins copied-in: \(c.pins.prefix(12).map { $0 == multipleSitesPin ? "multi" : hex(UInt64($0)) }.joined(separator: " "))\(c.pins.count > 12 ? " …" : "")) threads \(threads)"
         case .kbind(let param, let psize, let cookie):
-            return " kbind(" + (param.map { "param \(Hex.string($0)), psize \(psize), cookie \(hex(cookie))" } ?? "NULL") + ")"
+            return " kbind(" + (param.map { "param \(Hex.encode($0)), psize \(psize), cookie \(hex(cookie))" } ?? "NULL") + ")"
         }
     }
 
@@ -99,7 +93,7 @@ public enum FuzzDescribe {
         switch r {
         case .dead: return "dead"
         case .decided(let v, let writes):
-            return v.description + writes.map { " wrote \(Hex.string($0.bytes)) at \(hex($0.address))" }.joined()
+            return v.description + writes.map { " wrote \(Hex.encode($0.bytes)) at \(hex($0.address))" }.joined()
         }
     }
 

@@ -21,7 +21,7 @@ public enum JSON {
     public static func optional(_ s: String?) -> String { s.map(string) ?? "null" }
 
     /// An address as a JSON string "0x…" (addresses need 64 bits).
-    public static func hex(_ v: UInt64) -> String { "\"0x" + String(v, radix: 16) + "\"" }
+    public static func hex(_ v: UInt64) -> String { string(Hex.number(v)) }
 
     public static func object(_ pairs: [(String, String)]) -> String {
         "{" + pairs.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
@@ -97,7 +97,7 @@ public enum InspectReport {
         return out.joined(separator: "\n")
     }
 
-    static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+    static func hex(_ v: UInt64) -> String { Hex.number(v) }
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
 }
 
