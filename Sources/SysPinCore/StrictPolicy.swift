@@ -69,7 +69,7 @@ public struct ExactSiteSet: Hashable, Sendable {
         var seedState: UInt64 = 0x5EED_5EED_5EED_5EED
         while true {
             for _ in 0..<Self.seedsPerSize {
-                let s = Self.splitmix(&seedState)
+                let s = splitmix64(&seedState)
                 if let table = Self.fill(unique, size: size, seed: s) {
                     slots = table
                     seed = s
@@ -120,14 +120,6 @@ public struct ExactSiteSet: Hashable, Sendable {
         var b = Int(truncatingIfNeeded: h >> 32) & mask
         if b == a { b = a ^ 1 }
         return (a, b)
-    }
-
-    static func splitmix(_ state: inout UInt64) -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 
     /// Cuckoo insertion of every key; nil when some key cannot settle.
@@ -188,4 +180,15 @@ extension PinRegion {
         r.exactSites = strictSites(recorded: recorded, origin: origin, mask: mask)
         return r
     }
+}
+
+/// SplitMix64 (Steele, Lea, Flood): the one small seeded generator the model and its tools share
+/// (cuckoo seeds here, the property runner's case seeds, the ELF mutator's choices).
+@inlinable
+public func splitmix64(_ state: inout UInt64) -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PropertyBased
+import SysPinCore
 
 /// The random source every generator here draws from: a `SeededRandomNumberGenerator` (the
 /// library's protocol) that records each 64-bit draw, and can replay a recorded (or shrunk)
@@ -54,15 +55,6 @@ public struct ChoiceStream: SeededRandomNumberGenerator {
         drawn.append(v)
         return v
     }
-}
-
-/// splitmix64: seeds xoshiro and derives case seeds from a base seed.
-public func splitmix64(_ state: inout UInt64) -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
 }
 
 /// How the property tests pick their cases, from the environment:
