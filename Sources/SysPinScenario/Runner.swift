@@ -53,56 +53,22 @@ public enum ScenarioRunner {
             mappings: mappings, config: config, policy: policy)
         var events = [RunEvent(kind: .exec(detail: outcome.detail), verdict: outcome.verdict)]
         guard var state = st else { return events }
+        // ld.so builds libc's submission once; nil inside means it refuses to make one (R-LD-4).
+        var libcSubmission: PinsyscallsCall??
         for (i, step) in s.steps.enumerated() {
-            let request: SyscallRequest
-            var kind = "plain"
-            var ldsoSkips = false
-            if step.pinsyscalls != nil && step.kbind != nil {
-                throw ScenarioError(file: file, "steps[\(i)]: a step has either \"pinsyscalls\" or \"kbind\", not both")
-            }
-            if let p = step.pinsyscalls {
-                kind = "pinsyscalls"
-                let call: PinsyscallsCall
-                if p.from_libc == true {
-                    guard let libc, let l = s.libc else {
-                        throw ScenarioError(file: file, "steps[\(i)]: \"from_libc\" needs a \"libc\" image")
-                    }
-                    guard case .success(let image) = ExecRules.readImage(libc, arch: arch, loader: .interpreter) else {
-                        throw ScenarioError(file: file, "steps[\(i)]: libc is not a readable \(arch.name) ET_DYN image")
-                    }
-                    if let c = LdsoPin.submission(
-                        libc: image, base: l.base?.value ?? 0, arch: arch, config: config, policy: policy) {
-                        call = c
-                    } else {
-                        ldsoSkips = true
-                        call = PinsyscallsCall(base: 0, len: 0, pins: [], npins: 0)
-                    }
-                } else {
-                    guard let base = p.base, let len = p.len, let npins = p.npins else {
-                        throw ScenarioError(file: file, "steps[\(i)].pinsyscalls: needs \"base\", \"len\" and \"npins\" (or \"from_libc\": true)")
-                    }
-                    let pins = (p.pins ?? []).map { UInt32(truncatingIfNeeded: $0.value) }
-                    call = PinsyscallsCall(base: base.value, len: len.value, pins: pins, npins: npins.value)
-                }
-                request = .pinsyscalls(call, threads: p.threads ?? 1)
-            } else if let k = step.kbind {
-                kind = "kbind"
-                if k.null == true {
-                    request = .kbind(param: nil, psize: k.psize?.value ?? 0, cookie: k.cookie?.value ?? 0)
-                } else {
-                    guard let hex = k.param_hex, let param = Hex.decode(hex) else {
-                        throw ScenarioError(file: file, "steps[\(i)].kbind: \"param_hex\" must be an even-length hex string (or \"null\": true)")
-                    }
-                    request = .kbind(param: param, psize: k.psize?.value ?? UInt64(param.count), cookie: k.cookie?.value ?? 0)
-                }
-            } else {
-                request = .plain
-            }
+            let (request, kind) = try Self.request(
+                step, index: i, file: file, arch: arch, config: config, policy: policy,
+                libcSubmission: { () throws(ScenarioError) -> PinsyscallsCall? in
+                    if let known = libcSubmission { return known }
+                    let made = try Self.libcSubmission(s, libc: libc, index: i, file: file, arch: arch, config: config, policy: policy)
+                    libcSubmission = .some(made)
+                    return made
+                })
             let ev = RunEvent.Kind.syscall(step: i, sysno: step.sysno.value, addr: step.addr.value, kind: kind)
-            if ldsoSkips {
+            guard let request else {
                 // R-LD-4: ld.so rejects libc's table and makes no pinsyscalls call at all.
                 let dead = state.killedBy != nil
-                events.append(RunEvent(kind: ev, verdict: dead ? nil : .fail(.EINVAL, "R-LD-4"), skipped: !dead))
+                events.append(RunEvent(kind: ev, verdict: dead ? nil : Verdict(errno: nil, signal: nil, rule: "R-LD-4"), skipped: !dead))
                 continue
             }
             switch state.syscall(addr: step.addr.value, sysno: step.sysno.value, request) {
@@ -113,6 +79,54 @@ public enum ScenarioRunner {
             }
         }
         return events
+    }
+
+    /// What step `i` asks of the kernel, and its kind ("plain", "pinsyscalls", "kbind"); a nil
+    /// request is a from_libc submission ld.so declines to make.
+    static func request(
+        _ step: Scenario.Step, index i: Int, file: String, arch: Arch, config: KernelConfig, policy: PinPolicy,
+        libcSubmission: () throws(ScenarioError) -> PinsyscallsCall?
+    ) throws(ScenarioError) -> (SyscallRequest?, String) {
+        if step.pinsyscalls != nil && step.kbind != nil {
+            throw ScenarioError(file: file, "steps[\(i)]: a step has either \"pinsyscalls\" or \"kbind\", not both")
+        }
+        if let p = step.pinsyscalls {
+            let call: PinsyscallsCall
+            if p.from_libc == true {
+                guard let c = try libcSubmission() else { return (nil, "pinsyscalls") }
+                call = c
+            } else {
+                guard let base = p.base, let len = p.len, let npins = p.npins else {
+                    throw ScenarioError(file: file, "steps[\(i)].pinsyscalls: needs \"base\", \"len\" and \"npins\" (or \"from_libc\": true)")
+                }
+                let pins = (p.pins ?? []).map { UInt32(truncatingIfNeeded: $0.value) }
+                call = PinsyscallsCall(base: base.value, len: len.value, pins: pins, npins: npins.value)
+            }
+            return (.pinsyscalls(call, threads: p.threads ?? 1), "pinsyscalls")
+        }
+        if let k = step.kbind {
+            if k.null == true {
+                return (.kbind(param: nil, psize: k.psize?.value ?? 0, cookie: k.cookie?.value ?? 0), "kbind")
+            }
+            guard let hex = k.param_hex, let param = Hex.decode(hex) else {
+                throw ScenarioError(file: file, "steps[\(i)].kbind: \"param_hex\" must be an even-length hex string (or \"null\": true)")
+            }
+            return (.kbind(param: param, psize: k.psize?.value ?? UInt64(param.count), cookie: k.cookie?.value ?? 0), "kbind")
+        }
+        return (.plain, "plain")
+    }
+
+    /// ld.so's submission of libc's table (§9), nil when ld.so refuses to make one (R-LD-4).
+    static func libcSubmission(
+        _ s: Scenario, libc: [UInt8]?, index i: Int, file: String, arch: Arch, config: KernelConfig, policy: PinPolicy
+    ) throws(ScenarioError) -> PinsyscallsCall? {
+        guard let libc, let l = s.libc else {
+            throw ScenarioError(file: file, "steps[\(i)]: \"from_libc\" needs a \"libc\" image")
+        }
+        guard case .success(let image) = ExecRules.readImage(libc, arch: arch, loader: .interpreter) else {
+            throw ScenarioError(file: file, "steps[\(i)]: libc is not a readable \(arch.name) ET_DYN image")
+        }
+        return LdsoPin.submission(libc: image, base: l.base?.value ?? 0, arch: arch, config: config, policy: policy)
     }
 
     static func load(_ i: Scenario.Image, what: String, file: String, dir: URL) throws(ScenarioError) -> [UInt8] {
