@@ -107,13 +107,21 @@ public struct Arch: Hashable, Sendable, CustomStringConvertible {
         .amd64, .i386, .arm64, .armv7, .riscv64, .powerpc64, .powerpc, .sparc64, .mips64, .mips64el,
     ]
 
+    /// OpenBSD port names accepted as input for a canonical arch (SPEC §3); output always uses
+    /// the canonical name.
+    public static let aliases: [(alias: String, arch: Arch)] = [("octeon", .mips64), ("loongson", .mips64el)]
+
+    /// Every name `named` accepts: the canonical names, then the aliases.
+    public static var acceptedNames: [String] { all.map(\.name) + aliases.map(\.alias) }
+
+    /// The arch with this canonical name or alias.
     public static func named(_ name: String) -> Arch? {
-        all.first { $0.name == name }
+        all.first { $0.name == name } ?? aliases.first { $0.alias == name }?.arch
     }
 
-    /// The arch whose (machine, class, data) match, if any.
-    public static func matching(machine: UInt16, elfClass: ElfClass, endian: Endian) -> Arch? {
-        all.first { $0.machine == machine && $0.elfClass == elfClass && $0.endian == endian }
+    /// The arch whose e_machine and byte order match, if any (CONTRACT: EI_CLASS takes no part).
+    public static func matching(machine: UInt16, endian: Endian) -> Arch? {
+        all.first { $0.machine == machine && $0.endian == endian }
     }
 }
 

@@ -25,20 +25,24 @@ public struct ElfImage: Sendable {
 }
 
 public enum ExecRules {
-    /// The arch an image declares (CONTRACT: inspect without --arch): from e_ident class/data and
-    /// e_machine. Returns the rejection when none can be determined.
+    /// The arch an image declares (CONTRACT: inspect without --arch): the one whose e_machine, read
+    /// in the EI_DATA byte order, matches (EM_MIPS is mips64 for MSB, mips64el for LSB). EI_CLASS
+    /// takes no part, so a wrong class is that arch's ENOEXEC R-ELF-2. Without a match: shorter
+    /// than the smallest (ELF32) header is R-ELF-1, bad magic or EI_DATA is R-ELF-2, an e_machine no
+    /// arch has is R-ELF-3.
     public static func inferArch(_ bytes: [UInt8]) -> Result<Arch, ExecRejection> {
-        guard bytes.count >= 16 else { return .failure(.init(.ENOEXEC, "R-ELF-1", "file shorter than e_ident")) }
-        guard Array(bytes[0..<4]) == ElfHeader.magic, let (c, d) = ElfHeader.identity(bytes) else {
-            return .failure(.init(.ENOEXEC, "R-ELF-2", "bad ELF magic, class or data"))
+        if bytes.count >= 20, let endian = Endian(rawValue: bytes[5]) {
+            let machine = UInt16(truncatingIfNeeded: ByteView.decode(bytes, at: 18, width: 2, endian: endian))
+            if let arch = Arch.matching(machine: machine, endian: endian) { return .success(arch) }
         }
-        guard let h = ElfHeader.read(bytes, elfClass: c, endian: d) else {
-            return .failure(.init(.ENOEXEC, "R-ELF-1", "file shorter than the \(c.bits)-bit ELF header"))
+        guard bytes.count >= ElfClass.elf32.ehdrSize else {
+            return .failure(.init(.ENOEXEC, "R-ELF-1", "file shorter than the smallest ELF header"))
         }
-        guard let arch = Arch.matching(machine: h.machine, elfClass: c, endian: d) else {
-            return .failure(.init(.ENOEXEC, "R-ELF-3", "e_machine \(h.machine) is no OpenBSD arch for ELF\(c.bits) \(d.name)-endian"))
+        guard Array(bytes[0..<4]) == ElfHeader.magic, let endian = Endian(rawValue: bytes[5]) else {
+            return .failure(.init(.ENOEXEC, "R-ELF-2", "bad ELF magic or EI_DATA"))
         }
-        return .success(arch)
+        let machine = UInt16(truncatingIfNeeded: ByteView.decode(bytes, at: 18, width: 2, endian: endian))
+        return .failure(.init(.ENOEXEC, "R-ELF-3", "e_machine \(machine) is no OpenBSD arch for \(endian.name)-endian ELF"))
     }
 
     /// R-ELF-1..5 and R-ELF-7: header acceptance and the program-header read.
@@ -90,30 +94,38 @@ public enum ExecRules {
         align > 1 ? value & ~(align - 1) : value
     }
 
-    /// elf_os_pt_note (R-ELF-12): whether some PT_NOTE of ≤ 1024 bytes holds an "OpenBSD" note.
-    /// A note segment that cannot be read fully is a short read → ENOEXEC.
-    static func findOpenBSDNote(_ image: ElfImage) -> Result<Bool, ExecRejection> {
+    /// elf_os_pt_note (R-ELF-12): whether some PT_NOTE of ≤ 1024 bytes holds a note whose name is
+    /// the C string "OpenBSD" (namesz ≥ 7; the NUL may lie in the name's padding). The note type
+    /// and the padding are not checked. A note segment that cannot be read ends the scan with no
+    /// error of its own: the answer is whether a note was found before it.
+    ///
+    /// Decision D-NOTE-ROUND: the kernel rounds namesz and descsz up to 4 in 32-bit unsigned
+    /// arithmetic (`roundup` on an Elf_Word), so sizes ≥ 0xFFFFFFFD round to 0, and it sums the
+    /// note size in size_t (32 bits on ILP32). Both wraps are reproduced; where they would make
+    /// the kernel loop for ever (a note size of 0, or a walk that wraps backwards), the scan stops.
+    static func hasOpenBSDNote(_ image: ElfImage) -> Bool {
         let name: [UInt8] = Array("OpenBSD".utf8) + [0]
+        let view = image.view
+        let mask: UInt64 = image.header.elfClass == .elf32 ? 0xFFFF_FFFF : .max
+        func round4(_ x: UInt32) -> UInt64 { UInt64((x &+ 3) & ~3) }
         var found = false
-        for (i, ph) in image.phdrs.enumerated() where ph.type == .note && ph.filesz <= 1024 {
-            // Every PT_NOTE of ≤ 1024 bytes is read, however small (exec_elf.c 1.194 has no lower
-            // bound), so a short read fails the exec even when the segment could hold no note.
-            guard let seg = image.view.slice(offset: ph.offset, length: ph.filesz) else {
-                return .failure(.init(.ENOEXEC, "R-ELF-12", "PT_NOTE \(i) (\(ph.filesz) bytes at \(ph.offset)) runs past the end of the file"))
-            }
-            let v = ByteView(seg, endian: image.header.endian)
+        for ph in image.phdrs where ph.type == .note && ph.filesz <= 1024 {
+            guard view.contains(offset: ph.offset, length: ph.filesz) else { return found }
+            // The whole segment lies inside the file (checked above); offsets are relative to it.
             var off: UInt64 = 0
-            while off + 12 <= ph.filesz {
-                let namesz = UInt64(v.u32(off)!), descsz = UInt64(v.u32(off + 4)!)
-                let total = 12 + ((namesz + 3) & ~3) + ((descsz + 3) & ~3)
-                guard off + total <= ph.filesz else { break }
-                if namesz == UInt64(name.count), v.slice(offset: off + 12, length: namesz) == name {
+            while off < ph.filesz && off + 12 <= ph.filesz {
+                let namesz = view.u32(ph.offset + off)!, descsz = view.u32(ph.offset + off + 4)!
+                let total = (12 + round4(namesz) + round4(descsz)) & mask
+                let next = (off + total) & mask
+                guard next <= ph.filesz else { break }
+                if namesz >= 7, off + 20 <= ph.filesz, view.slice(offset: ph.offset + off + 12, length: 8) == name {
                     found = true
                 }
-                off += total
+                guard next > off else { break }  // the kernel would walk this segment for ever
+                off = next
             }
         }
-        return .success(found)
+        return found
     }
 }
 

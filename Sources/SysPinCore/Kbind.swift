@@ -132,23 +132,20 @@ public enum Kbind {
         return (.ok, writes)
     }
 
-    /// Why [a, a + n) cannot be written, or nil when every byte lies in a writable mapping.
-    ///
-    /// Decision (R-KB-12, UNVERIFIED in SPEC; docs/decisions.md D-KBIND-FAULT): uvm_map_extract
-    /// fails with EINVAL on a page that is not mapped; a mapping whose maximum protection lacks
-    /// write makes the kernel's copy fault, EFAULT. An unmapped byte wins over a read-only one.
+    /// Why the piece [a, a + n) cannot be written, or nil when it can (CONTRACT `mappings`):
+    /// EINVAL when some byte lies outside every mapping (uvm_map_extract on an unmapped page),
+    /// else EFAULT when some byte lies in a mapping with `"writable": false` (the copy faults on a
+    /// maximum protection without write). docs/decisions.md D-KBIND-FAULT.
     static func writeFault(_ a: UInt64, _ n: UInt64, _ mappings: [MemoryMapping]) -> OpenBSDErrno? {
+        let end = a + n  // R-KB-7 keeps addr + size − 1 below VM_MAXUSER_ADDRESS
         var p = a
-        let end = a + n
-        var readOnly = false
         while p < end {
-            // Prefer a writable mapping where several overlap.
-            guard let m = mappings.first(where: { $0.writable && $0.start <= p && p < $0.end })
-                ?? mappings.first(where: { $0.start <= p && p < $0.end })
-            else { return .EINVAL }
-            if !m.writable { readOnly = true }
-            p = min(end, m.end)
+            var reach = p
+            for m in mappings where m.start <= p && p < m.end { reach = max(reach, m.end) }
+            if reach == p { return .EINVAL }
+            p = reach
         }
-        return readOnly ? .EFAULT : nil
+        if mappings.contains(where: { !$0.writable && $0.start < end && a < $0.end }) { return .EFAULT }
+        return nil
     }
 }

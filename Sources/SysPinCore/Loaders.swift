@@ -9,6 +9,9 @@ public struct ExecPlan: Sendable {
     /// ps_pin after exec for a static program (R-PT-11): the text span, the parse result and,
     /// when it was not discarded, the region. nil when there is no table to read.
     public var pinLayout: PinLayout?
+    /// exe_base: 0 for ET_EXEC; for a PIE the requested base truncated to the base PT_LOAD's
+    /// p_align (R-PT-11). Pin-table offsets count from it.
+    public var loadBase: UInt64
     public var pinTable: PinTableParse? { pinLayout?.parse }
     public var region: PinRegion? { pinLayout?.region }
     /// R-PT-16: static programs may not call pinsyscalls.
@@ -84,13 +87,9 @@ public enum ExecLoaders {
             default: break
             }
         }
-        // R-ELF-12: OpenBSD identification.
-        switch ExecRules.findOpenBSDNote(image) {
-        case .failure(let r): return .failure(r)
-        case .success(let found):
-            if !found && image.header.osabi != ElfHeader.osabiOpenBSD {
-                return .failure(.init(.ENOEXEC, "R-ELF-12", "no OpenBSD note and EI_OSABI \(image.header.osabi) ≠ 12"))
-            }
+        // R-ELF-12: the OpenBSD note is required; EI_OSABI plays no part.
+        guard ExecRules.hasOpenBSDNote(image) else {
+            return .failure(.init(.ENOEXEC, "R-ELF-12", "no readable PT_NOTE holds an \"OpenBSD\" note"))
         }
         // R-ELF-13
         if image.header.type == .dyn {
@@ -116,10 +115,14 @@ public enum ExecLoaders {
             default: break
             }
         }
+        // R-PT-11: a PIE's load base is truncated to its base PT_LOAD's p_align (ELF_TRUNC in
+        // elf_load_psection; the result becomes exe_base). ET_EXEC loads at 0.
+        let loadBase = image.header.type == .dyn ? ExecRules.trunc(base & arch.addressMask, baseLoad?.align ?? 0) : 0
         let layout = pinSegment.map {
-            staticLayout(image, segment: $0, base: image.header.type == .dyn ? base : 0, arch: arch, config: config)
+            staticLayout(image, segment: $0, base: loadBase, arch: arch, config: config)
         }
-        return .success(ExecPlan(image: image, interpPath: interpPath, pinSegment: pinSegment, pinLayout: layout))
+        return .success(
+            ExecPlan(image: image, interpPath: interpPath, pinSegment: pinSegment, pinLayout: layout, loadBase: loadBase))
     }
 
     /// R-PT-11: the text span and table of a static program (ET_EXEC, or static PIE at `base`).

@@ -126,8 +126,10 @@ public struct PinRegion: Hashable, Sendable {
 
     public var npins: Int { pins.count }
 
-    /// elf_adjustpins (R-PT-9): rebase stored offsets by `delta` with u32 wrap-around; the region
-    /// start moves up by delta and the length shrinks by it (pointer width, wrapping).
+    /// elf_adjustpins (R-PT-9): `delta` is a u_int, so the caller's pointer-width difference is
+    /// truncated to 32 bits before anything else. Stored offsets are rebased by it with u32
+    /// wrap-around; the region start moves up by it and the length shrinks by it (pointer width,
+    /// wrapping, with the 32-bit delta zero-extended).
     public static func adjusted(
         pins: [UInt32], start: UInt64, len: UInt64, delta: UInt64, mask: UInt64
     ) -> PinRegion {
@@ -136,8 +138,8 @@ public struct PinRegion: Hashable, Sendable {
         for i in out.indices where out[i] != 0 && out[i] != multipleSitesPin {
             out[i] = out[i] &- d32
         }
-        let newStart = (start &+ delta) & mask
-        let newLen = (len &- delta) & mask
+        let newStart = (start &+ UInt64(d32)) & mask
+        let newLen = (len &- UInt64(d32)) & mask
         return PinRegion(start: newStart, end: (newStart &+ newLen) & mask, pins: out)
     }
 

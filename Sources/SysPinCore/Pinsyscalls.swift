@@ -38,9 +38,11 @@ public enum Pinsyscalls {
         if base < arch.vmMinAddress || base + len > arch.vmMaxUserAddress {
             return (.fail(.EINVAL, "R-PIN-4"), nil)
         }
-        if c.npins < 1 || c.npins > Int64(config.maxSyscall) { return (.fail(.E2BIG, "R-PIN-5"), nil) }
-        if c.pins.count < Int(c.npins) { return (.fail(.EFAULT, "R-PIN-7"), nil) }
-        let pins = Array(c.pins.prefix(Int(c.npins)))
+        // R-PIN-5: npins is a C int: the register's low 32 bits, read as signed.
+        let npins = Int(Int32(truncatingIfNeeded: c.npins))
+        if npins < 1 || npins > Int(config.maxSyscall) { return (.fail(.E2BIG, "R-PIN-5"), nil) }
+        if c.pins.count < npins { return (.fail(.EFAULT, "R-PIN-7"), nil) }
+        let pins = Array(c.pins.prefix(npins))
         for v in pins where v != 0 && v != multipleSitesPin && UInt64(v) > len {
             return (.fail(.ERANGE, "R-PIN-8"), nil)
         }

@@ -86,9 +86,8 @@ public enum ProcessModel {
             pinsyscallsUsed: plan.pinsyscallsOnce && config.staticProgramsStartPinned,
             sigtramp: sigtramp.map { $0 & arch.addressMask }, mappings: mappings, policy: policy)
         if policy == .strict, let region = plan.region, let table = plan.pinTable {
-            // R-PT-11: offsets are image-relative; the load base is 0 for ET_EXEC.
-            let origin = plan.image.header.type == .dyn ? base : 0
-            state.main = region.withStrictSites(recorded: table.entries, origin: origin & arch.addressMask, mask: arch.addressMask)
+            // R-PT-11: offsets are image-relative, counted from exe_base (0 for ET_EXEC).
+            state.main = region.withStrictSites(recorded: table.entries, origin: plan.loadBase, mask: arch.addressMask)
         }
         if plan.kbindDisabled { state.kbind.pc = Kbind.bogoPC(arch) }
         var outcome = ExecOutcome(verdict: .ok, plan: plan)
@@ -101,8 +100,9 @@ public enum ProcessModel {
             }
             switch ExecLoaders.loadInterpreter(interpreter, arch: arch, pos: interpreterBase, config: config) {
             case .failure(let r):
-                // R-ELF-25: "execve: cannot load"; exit with SIGABRT, inner errno kept.
-                outcome.verdict = .killed(.SIGABRT, r.errno, r.rule)
+                // R-ELF-25: "execve: cannot load"; exit with SIGABRT, inner errno kept. A short
+                // interpreter header is reported under R-ELF-25 itself, like a missing one.
+                outcome.verdict = .killed(.SIGABRT, r.errno, r.rule == "R-ELF-1" ? "R-ELF-25" : r.rule)
                 outcome.detail = r.detail
                 return (outcome, nil)
             case .success(let l):

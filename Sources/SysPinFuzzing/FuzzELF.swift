@@ -23,12 +23,11 @@ public enum FuzzELF {
             try require(plan.hasInterp || plan.pinsyscallsOnce, "INV-ONCE", "static program without once-flag (R-PT-16)")
             if let layout = plan.pinLayout, let region = layout.region, let pins = layout.parse.pins {
                 try PinInvariants.shape(pins, isLdso: false)
-                let loadBase = plan.image.header.type == .dyn ? base : 0
-                let delta = (layout.start &- loadBase) & mask
+                let delta = (layout.start &- plan.loadBase) & mask
                 let entries = layout.parse.entries
                 try PinInvariants.completeness(region: region, entries: entries, delta: delta, isLdso: false, arch: arch)
                 let naive = NaiveTable(
-                    sites: entries, loadBase: base, delta: delta, start: region.start, end: region.end, isLdso: false)
+                    sites: entries, loadBase: plan.loadBase, delta: delta, start: region.start, end: region.end, isLdso: false)
                 try PinInvariants.differential(libc: nil, naiveLibc: nil, main: region, naiveMain: naive, sigtramp: region.end, arch: arch)
             }
         }

@@ -130,8 +130,8 @@ public enum FuzzKbind {
     }
 
     /// R-KB-11/12 restated byte by byte: blocks in order, split at page boundaries; a piece with a
-    /// byte outside every mapping fails EINVAL, else one outside every writable mapping fails
-    /// EFAULT (D-KBIND-FAULT); earlier pieces stay written.
+    /// byte outside every mapping fails EINVAL, else one with a byte in a mapping that is not
+    /// writable fails EFAULT (CONTRACT `mappings`, D-KBIND-FAULT); earlier pieces stay written.
     static func naiveWrites(_ blocks: [Block], mappings: [MemoryMapping], arch: Arch) -> ([KbindWrite], OpenBSDErrno?) {
         var out: [KbindWrite] = []
         for b in blocks {
@@ -143,7 +143,7 @@ public enum FuzzKbind {
                 for p in a..<a + n {
                     if !mappings.contains(where: { $0.start <= p && p < $0.end }) {
                         unmapped = true
-                    } else if !mappings.contains(where: { $0.writable && $0.start <= p && p < $0.end }) {
+                    } else if mappings.contains(where: { !$0.writable && $0.start <= p && p < $0.end }) {
                         readOnly = true
                     }
                 }

@@ -129,16 +129,23 @@ public enum FuzzScenario {
             loadBase = input.interpBase & mask
             layout = ExecLoaders.interpLayout(image, segment: seg, pos: input.interpBase, arch: arch)
         } else {
-            loadBase = input.kind == .staticPIE ? input.base & mask : 0
+            // R-PT-11: a PIE's base is truncated to its base PT_LOAD's p_align.
+            let baseAlign = image.phdrs.first { $0.type == .load }?.align ?? 0
+            let requested = input.kind == .staticPIE ? input.base & mask : 0
+            loadBase = baseAlign > 1 ? requested & ~(baseAlign - 1) : requested
             layout = ExecLoaders.staticLayout(image, segment: seg, base: loadBase, arch: arch)
         }
         let len = (layout.end &- loadBase) & mask
         let delta = (layout.start &- loadBase) & mask
+        // R-PT-9: the u_int delta moves the start and shrinks the length.
+        let delta32 = delta & 0xFFFF_FFFF
+        let start = (loadBase &+ delta32) & mask
+        let end = (start &+ ((len &- delta32) & mask)) & mask
         let valid =
             input.sites.count * 8 <= 331 * 16
             && input.sites.allSatisfy { $0.sysno >= 1 && $0.sysno < 331 && UInt64($0.offset) <= len }
         guard valid else { return nil }
-        return NaiveTable(sites: input.sites, loadBase: loadBase, delta: delta, start: layout.start, end: layout.end, isLdso: isLdso)
+        return NaiveTable(sites: input.sites, loadBase: loadBase, delta: delta, start: start, end: end, isLdso: isLdso)
     }
 
     // MARK: Decoding

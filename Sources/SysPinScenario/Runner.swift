@@ -34,7 +34,7 @@ public enum ScenarioRunner {
         let arch: Arch
         if let name = s.arch {
             guard let a = Arch.named(name) else {
-                throw ScenarioError(file: file, "unknown arch \"\(name)\" (known: \(Arch.all.map(\.name).joined(separator: ", ")))")
+                throw ScenarioError(file: file, "unknown arch \"\(name)\" (known: \(Arch.acceptedNames.joined(separator: ", ")))")
             }
             arch = a
         } else {

@@ -52,7 +52,7 @@ struct ArchOption: ExpressibleByArgument {
         guard let a = Arch.named(argument) else { return nil }
         arch = a
     }
-    static var allValueStrings: [String] { Arch.all.map(\.name) }
+    static var allValueStrings: [String] { Arch.acceptedNames }
 }
 
 struct Inspect: ParsableCommand {

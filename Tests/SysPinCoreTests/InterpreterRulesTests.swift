@@ -211,7 +211,8 @@ struct InterpreterRulesTests {
         phoff.phoff = 1 << 30
         #expect(Self.exec(phoff.build()).0.verdict == Self.killed(.ENOEXEC, "R-ELF-7"))
         let short = Array(Self.ld().build().prefix(40))
-        #expect(Self.exec(short).0.verdict == Self.killed(.ENOEXEC, "R-ELF-1"))
+        // SPEC R-ELF-25: a short interpreter header is reported under R-ELF-25, inner errno kept.
+        #expect(Self.exec(short).0.verdict == Self.killed(.ENOEXEC, "R-ELF-25"))
     }
 
     @Test("R-ELF-25 vs R-ELF-26: a main-program error is returned before ld.so is looked at")

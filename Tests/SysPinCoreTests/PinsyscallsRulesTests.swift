@@ -134,6 +134,18 @@ struct PinsyscallsRulesTests {
         #expect(Self.run(c).0 == .fail(.E2BIG, "R-PIN-5"))
     }
 
+    static let truncatedNpins: [(Int64, Verdict)] = [
+        (0x1_0000_0001, .ok), (0x1_0000_014B, .ok), (0x1_0000_0000, .fail(.E2BIG, "R-PIN-5")),
+        (0xFFFF_FFFF, .fail(.E2BIG, "R-PIN-5")), (0x8000_0001, .fail(.E2BIG, "R-PIN-5")),
+        (-0xFFFF_FFFE, .ok), (0x1_0000_014C, .fail(.E2BIG, "R-PIN-5")),
+    ]
+
+    @Test("R-PIN-5: npins is a C int: the low 32 bits, signed, before the range check", arguments: truncatedNpins)
+    func npinsTruncated(npins: Int64, expected: Verdict) {
+        let c = Self.with { $0.pins = [UInt32](repeating: 0, count: 400); $0.npins = npins }
+        #expect(Self.run(c).0 == expected, "npins \(npins)")
+    }
+
     @Test("R-PIN-5: npins == SYS_MAXSYSCALL and npins == 1 are accepted; the bound is a parameter")
     func npinsBounds() {
         #expect(Self.run(Self.with { $0.pins = [UInt32](repeating: 0, count: 331); $0.npins = 331 }).0 == .ok)
