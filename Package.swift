@@ -11,6 +11,13 @@ let package = Package(
         .library(name: "SysPinFuzzing", targets: ["SysPinFuzzing"]),
         .executable(name: "syspin", targets: ["syspin"]),
     ],
+    // LibElf: build the libelf differential (FuzzELF against elfutils' gelf_getphdr). Off by
+    // default so the model, its CLI and its tests build with Swift alone (no libelf-dev, and on
+    // macOS); the fuzz package (Fuzzers/) and ci/bench turn it on. A trait rather than a separate
+    // module, because the differential is one step inside FuzzELF's run, not a target of its own.
+    traits: [
+        .trait(name: "LibElf", description: "Compare FuzzELF's program headers with libelf (needs Debian libelf-dev)")
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
@@ -35,7 +42,11 @@ let package = Package(
             exclude: ["README.md"]
         ),
         // The fuzz targets' logic and invariants; Fuzzers/ wraps each in LLVMFuzzerTestOneInput.
-        .target(name: "SysPinFuzzing", dependencies: ["SysPinCore", "SysPinTesting", "CLibElf"]),
+        .target(
+            name: "SysPinFuzzing",
+            dependencies: [
+                "SysPinCore", "SysPinTesting", .target(name: "CLibElf", condition: .when(traits: ["LibElf"])),
+            ]),
         .executableTarget(
             name: "syspin",
             dependencies: [

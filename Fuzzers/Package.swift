@@ -10,7 +10,7 @@ let package = Package(
     name: "SysPinFuzzers",
     platforms: [.macOS(.v14)],
     products: targets.map { .executable(name: $0, targets: [$0]) },
-    dependencies: [.package(name: "syspin", path: "..")],
+    dependencies: [.package(name: "syspin", path: "..", traits: ["LibElf"])],
     targets: targets.map {
         .executableTarget(name: $0, dependencies: [.product(name: "SysPinFuzzing", package: "syspin")])
     }

@@ -45,10 +45,14 @@ public enum FuzzDescribe {
             for e in p.entries { out.append("  entry: \(SyscallNames.label(e.sysno)) at offset \(hex(UInt64(e.offset)))") }
             for pin in p.pins ?? [] { out.append("  pin: \(SyscallNames.label(pin.sysno)) → \(pin.address.map(hex) ?? "multi")") }
         }
-        if let arch = r.arch {
-            let libelf = LibElf.programHeaders(bytes)
-            out.append("libelf: " + (libelf.map { "\($0.count) program headers" + ($0 == r.phdrs ? ", same as the core's" : ", DIFFERENT from the core's") } ?? "refuses the image (\(LibElf.lastError))") + " [\(arch.name)]")
-        }
+        #if LibElf
+            if let arch = r.arch {
+                let libelf = LibElf.programHeaders(bytes)
+                out.append("libelf: " + (libelf.map { "\($0.count) program headers" + ($0 == r.phdrs ? ", same as the core's" : ", DIFFERENT from the core's") } ?? "refuses the image (\(LibElf.lastError))") + " [\(arch.name)]")
+            }
+        #else
+            out.append("libelf: not compared (built without the LibElf trait)")
+        #endif
         return out.joined(separator: "\n")
     }
 

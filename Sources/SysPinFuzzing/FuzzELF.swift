@@ -13,7 +13,9 @@ public enum FuzzELF {
             "INV-DETERMINISM", "inspect gave \(first.verdict) then \(second.verdict)")
         guard let arch = first.arch else { return }
         try checkLoaders(bytes, arch: arch)
-        try compareWithLibElf(bytes, arch: arch)
+        #if LibElf
+            try compareWithLibElf(bytes, arch: arch)
+        #endif
     }
 
     static func checkLoaders(_ bytes: [UInt8], arch: Arch) throws(InvariantViolation) {
@@ -60,6 +62,7 @@ public enum FuzzELF {
         case phoffZero = "R-ELF-7 e_phoff 0"
     }
 
+    #if LibElf
     /// Where the kernel's reader accepted the header and phdr table, libelf's gelf_getphdr must
     /// see the same program headers, unless a classified difference explains it.
     static func compareWithLibElf(_ bytes: [UInt8], arch: Arch) throws(InvariantViolation) {
@@ -76,6 +79,7 @@ public enum FuzzELF {
         let i = zip(theirs, image.phdrs).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(theirs.count, image.phdrs.count)
         throw InvariantViolation("INV-LIBELF-PHDR", "phdr \(i) differs: libelf \(i < theirs.count ? "\(theirs[i])" : "none"), core \(i < image.phdrs.count ? "\(image.phdrs[i])" : "none")")
     }
+    #endif
 
     static func classify(_ image: ElfImage) -> LibElfDifference? {
         let h = image.header

@@ -1,3 +1,4 @@
+#if LibElf
 import CLibElf
 import SysPinCore
 
@@ -37,3 +38,4 @@ public enum LibElf {
         }
     }
 }
+#endif

@@ -1,4 +1,5 @@
 import Foundation
+import SysPinCore
 import SysPinFuzzing
 import Testing
 
@@ -26,6 +27,34 @@ struct FuzzRegressionReplayTests {
         } catch {
             Issue.record("\(input.file.path): \(error.id): \(error.message)")
         }
+    }
+
+    #if LibElf
+        static let libElfBuilt = true
+    #else
+        static let libElfBuilt = false
+    #endif
+
+    @Test(
+        "libelf reads the same program headers as the core from every linker-made seed",
+        .enabled(
+            if: libElfBuilt,
+            "skipped: built without the LibElf trait (needs libelf-dev; `swift test --traits LibElf` runs it, and ci/fuzz-smoke replays Corpus/FuzzELF through the libelf-linked FuzzELF)"
+        ))
+    func libElfAgreesOnSeeds() throws {
+        #if LibElf
+            #expect(!LinkerSeed.all.isEmpty)
+            for seed in LinkerSeed.all {
+                let bytes = try seed.bytes()
+                guard case .success(let arch) = ExecRules.inferArch(bytes),
+                    case .success(let image) = ExecRules.readImage(bytes, arch: arch, loader: .main)
+                else {
+                    Issue.record("\(seed.sha1): not a readable image")
+                    continue
+                }
+                #expect(LibElf.programHeaders(bytes) == image.phdrs, "\(seed.sha1)")
+            }
+        #endif
     }
 
     @Test("corpus files are named by the SHA-1 of their content (CONTRACT.md)")
