@@ -23,6 +23,12 @@ struct SurfaceCommand: ParsableCommand {
             measured on a real image; strict leaves only the recorded sites; msyscall accepts every \
             number at every gadget in trusted text; libsys trusts libsys's and ld.so's text only.
 
+            The policies (see `syspin run --help`): openbsd, the kernel's pin check; strict, only \
+            the (number, site) pairs the tables recorded; msyscall, OpenBSD 6.7-7.3's design (any \
+            number from the program's or ld.so's text or libc's registered region); libsys, a model \
+            of FreeBSD's libsys proposal (any number, only from libsys's and ld.so's text, never \
+            from the program's own). No signal trampoline is assumed.
+
             Exit status 0 whatever the verdicts (an exec failure makes everything unreachable and is \
             printed); 2 with one line naming the file when a file cannot be read.
             """)
