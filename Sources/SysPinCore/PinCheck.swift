@@ -27,6 +27,10 @@ public enum PinDecision: UInt8, Hashable, Sendable {
     case trampolineMisuse
     /// D-STRICT: (code, site) is not in the region's exact site set.
     case notRecorded
+    /// D-MSYSCALL: the address lies in no syscall-permitted text (the msyscall era's "bogus syscall").
+    case outsideSyscallText
+    /// D-LIBSYS: the address lies neither in libsys's text nor in the runtime linker's.
+    case outsideLibsys
 
     public var verdict: Verdict {
         switch self {
@@ -35,6 +39,8 @@ public enum PinDecision: UInt8, Hashable, Sendable {
         case .otherSite: return .killed(.SIGABRT, .ENOSYS, "R-PT-10")
         case .trampolineMisuse: return .killed(.SIGABRT, .EPERM, "R-PC-5")
         case .notRecorded: return .killed(.SIGABRT, .ENOSYS, "D-STRICT")
+        case .outsideSyscallText: return .killed(.SIGSEGV, .EPERM, "D-MSYSCALL")
+        case .outsideLibsys: return .killed(.SIGABRT, .ENOSYS, "D-LIBSYS")
         }
     }
 }
@@ -45,24 +51,30 @@ public enum PinDecision: UInt8, Hashable, Sendable {
 ///
 /// `policy` only changes what happens once a region is chosen: `.openbsd` is §7.2 as written (one
 /// probe: pins[code]); `.strict` allows exactly the (code, site) pairs of the region's exact site
-/// set (at most two probes) and denies every other call under rule D-STRICT.
+/// set (at most two probes) and denies every other call under rule D-STRICT. `.msyscall` and
+/// `.libsys` read no table: `RegionPolicies.decide` judges them by region bounds alone, with
+/// `trusted` saying where libsys's text is and whether `main` is the runtime linker's.
 public enum PinCheck {
     @inlinable
     public static func check<C: ProbeCounter>(
         libc: PinRegion?, main: PinRegion?, sigtramp: UInt64?, addr: UInt64, code: UInt32,
-        mask: UInt64, policy: PinPolicy = .openbsd, counter: inout C
+        mask: UInt64, policy: PinPolicy = .openbsd, trusted: TrustedText = TrustedText(), counter: inout C
     ) -> Verdict {
         decide(
             libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: code, mask: mask, policy: policy,
-            counter: &counter
+            trusted: trusted, counter: &counter
         ).verdict
     }
 
     @inlinable
     public static func decide<C: ProbeCounter>(
         libc: PinRegion?, main: PinRegion?, sigtramp: UInt64?, addr: UInt64, code: UInt32,
-        mask: UInt64, policy: PinPolicy = .openbsd, counter: inout C
+        mask: UInt64, policy: PinPolicy = .openbsd, trusted: TrustedText = TrustedText(), counter: inout C
     ) -> PinDecision {
+        if policy.isRegionGranular {
+            return RegionPolicies.decide(
+                libc: libc, main: main, trusted: trusted, sigtramp: sigtramp, addr: addr, code: code, policy: policy)
+        }
         // R-PC-4: libc first, then the program's (or ld.so's) region, then the trampoline.
         if let l = libc, l.start <= addr, addr < l.end {
             return decide(in: l, addr: addr, code: code, mask: mask, policy: policy, counter: &counter)

@@ -16,6 +16,8 @@ public struct ProcessState: Sendable {
     public var killedBy: KillSignal?
     /// The pin check this process gets (D-STRICT); `.openbsd` is the kernel's.
     public var policy: PinPolicy
+    /// What the region-granular policies trust besides the pin regions (D-MSYSCALL, D-LIBSYS).
+    public var trusted = TrustedText()
 
     public init(
         arch: Arch, config: KernelConfig = .openbsd, main: PinRegion? = nil, libc: PinRegion? = nil,
@@ -107,6 +109,7 @@ public enum ProcessModel {
                 return (outcome, nil)
             case .success(let l):
                 state.main = l.region
+                state.trusted.mainIsRuntimeLinker = true
                 if policy == .strict, let region = l.region {
                     // R-PT-12: ld.so's offsets count from its load base.
                     state.main = region.withStrictSites(
@@ -136,7 +139,7 @@ extension ProcessState {
         var noCount = NoProbeCount()
         let pin = PinCheck.check(
             libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: code,
-            mask: arch.addressMask, policy: policy, counter: &noCount)
+            mask: arch.addressMask, policy: policy, trusted: trusted, counter: &noCount)
         if let s = pin.signal {
             killedBy = s
             return .decided(pin, writes: [])

@@ -1,5 +1,6 @@
 /// Which pin check a process gets. `openbsd` is the kernel's (§7.2); `strict` closes the
-/// multiple-sites hole of R-PC-8 (README "Policies", docs/decisions.md D-STRICT).
+/// multiple-sites hole of R-PC-8 (README "Policies", docs/decisions.md D-STRICT); `msyscall` and
+/// `libsys` are region-granular designs, judged by `RegionPolicies` (D-MSYSCALL, D-LIBSYS).
 public enum PinPolicy: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// pin_check as OpenBSD runs it: a slot holding the multiple-sites marker accepts any address
     /// in its region.
@@ -8,6 +9,12 @@ public enum PinPolicy: String, Hashable, Sendable, CaseIterable, CustomStringCon
     /// pin as the kernel keeps it, and for a slot holding the marker exactly the sites whose entries
     /// produced it. Everything the openbsd policy denies, strict denies too.
     case strict
+    /// OpenBSD 6.7–7.3's msyscall(2) era: any number from any address in the program's (or
+    /// ld.so's) text region or libc's registered region (D-MSYSCALL).
+    case msyscall
+    /// A model of FreeBSD's libsys proposal: any number, but only from the text of the scenario's
+    /// libsys image or of the runtime linker; never from the program's own text (D-LIBSYS).
+    case libsys
 
     public var description: String { rawValue }
 }

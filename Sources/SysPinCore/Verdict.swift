@@ -45,11 +45,14 @@ public struct KillSignal: RawRepresentable, Hashable, Sendable, CustomStringConv
 
     public static let SIGILL = KillSignal(rawValue: 4)
     public static let SIGABRT = KillSignal(rawValue: 6)
+    /// The msyscall era's "bogus syscall" trapsignal (D-MSYSCALL).
+    public static let SIGSEGV = KillSignal(rawValue: 11)
 
     public var name: String {
         switch self {
         case .SIGILL: return "SIGILL"
         case .SIGABRT: return "SIGABRT"
+        case .SIGSEGV: return "SIGSEGV"
         default: return "SIG\(rawValue)"
         }
     }

@@ -188,7 +188,8 @@ public struct SiteKey: Hashable, Sendable {
 }
 
 extension PinTableSpec {
-    /// execve of the case (and, for libc, ld.so's from_libc submission from its pinned site).
+    /// execve of the case (and, for libc, ld.so's from_libc submission from its pinned site; under
+    /// the libsys policy the library is also the process's libsys).
     public func start(policy: PinPolicy) -> StartedProcess {
         let img = image()
         switch kind {
@@ -206,9 +207,14 @@ extension PinTableSpec {
                 program: ProgramFixture.image(arch), base: ProgramFixture.base, interpreter: LdsoFixture.image(arch),
                 interpreterBase: LdsoFixture.base, arch: arch, sigtramp: sigtramp, policy: policy)
             guard var s = started else { return StartedProcess(state: nil, exec: o) }
-            guard case .success(let libc) = ExecRules.readImage(img, arch: arch, loader: .interpreter),
-                let call = LdsoPin.submission(libc: libc, base: origin, arch: arch, policy: policy)
-            else { return StartedProcess(state: s, exec: o) }
+            guard case .success(let libc) = ExecRules.readImage(img, arch: arch, loader: .interpreter) else {
+                return StartedProcess(state: s, exec: o)
+            }
+            // Under libsys (D-LIBSYS) the generated library is the one that carries the stubs.
+            if policy == .libsys { s.trusted.libsys = libc.textSpan(base: origin, mask: mask) }
+            guard let call = LdsoPin.submission(libc: libc, base: origin, arch: arch, policy: policy) else {
+                return StartedProcess(state: s, exec: o)
+            }
             let v = s.syscall(addr: LdsoFixture.pinsyscallsSite, sysno: Int64(Sysno.pinsyscalls), .pinsyscalls(call, threads: 1))
             return StartedProcess(state: s, exec: o, libcSubmission: v.verdict)
         }

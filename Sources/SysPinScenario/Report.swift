@@ -110,28 +110,47 @@ public enum RunReport {
         case .syscall(let step, let sysno, _, _):
             pairs = [("event", JSON.string("syscall")), ("step", String(step)), ("sysno", String(sysno))]
         }
-        pairs.append(("result", JSON.string(e.result)))
-        pairs.append(("signal", JSON.optional(e.verdict?.signal?.name)))
-        pairs.append(("rule", JSON.optional(e.verdict?.rule?.rawValue)))
+        return JSON.object(pairs + outcome(e))
+    }
+
+    /// The result, signal, rule (and kbind writes) of one event, as JSON pairs.
+    static func outcome(_ e: RunEvent) -> [(String, String)] {
+        var pairs: [(String, String)] = [
+            ("result", JSON.string(e.result)), ("signal", JSON.optional(e.verdict?.signal?.name)),
+            ("rule", JSON.optional(e.verdict?.rule?.rawValue)),
+        ]
         if let w = e.writes {
             pairs.append(("writes", "[" + w.map { "[\(JSON.hex($0.address)), \(JSON.string(Hex.encode($0.bytes)))]" }.joined(separator: ", ") + "]"))
         }
-        return JSON.object(pairs)
+        return pairs
+    }
+
+    /// "result, killed by SIG [rule]" for one event.
+    static func outcomeText(_ e: RunEvent) -> String {
+        var out = e.skipped ? e.result : e.verdict?.resultWithNumber ?? e.result
+        if let s = e.verdict?.signal { out += ", killed by \(s.name)" }
+        if let r = e.verdict?.rule { out += " [\(r.rawValue)]" }
+        return out
+    }
+
+    /// "exec" or "step N: name from 0x…".
+    static func label(_ e: RunEvent) -> String {
+        switch e.kind {
+        case .exec: return "exec"
+        case .syscall(let step, let sysno, let addr, _):
+            let name = sysno > 0 && sysno <= Int64(UInt32.max) ? SyscallNames.label(UInt32(sysno)) : "#\(sysno)"
+            return "step \(step): \(name) from 0x\(String(addr, radix: 16))"
+        }
     }
 
     public static func text(_ e: RunEvent) -> String {
         var line: String
         switch e.kind {
         case .exec(let detail):
-            line = "exec: \(e.skipped ? e.result : e.verdict?.resultWithNumber ?? e.result)"
-            if let s = e.verdict?.signal { line += ", killed by \(s.name)" }
-            if let r = e.verdict?.rule { line += " [\(r.rawValue)]" }
+            line = "exec: " + outcomeText(e)
             if let d = detail { line += " — \(d)" }
-        case .syscall(let step, let sysno, let addr, _):
-            let name = sysno > 0 && sysno <= Int64(UInt32.max) ? SyscallNames.label(UInt32(sysno)) : "#\(sysno)"
-            line = "step \(step): \(name) from 0x\(String(addr, radix: 16)) → \(e.skipped ? e.result : e.verdict?.resultWithNumber ?? e.result)"
-            if let s = e.verdict?.signal { line += ", killed by \(s.name)" }
-            if let r = e.verdict?.rule { line += " [\(r.rawValue)]" }
+        case .syscall:
+            line = "\(label(e)) → " + outcomeText(e)
             for w in e.writes ?? [] { line += "\n    wrote \(Hex.encode(w.bytes)) at 0x\(String(w.address, radix: 16))" }
         }
         return line

@@ -31,6 +31,7 @@ public enum ScenarioRunner {
         let program = try load(s.program, what: "program", file: file, dir: baseDirectory)
         let interp = try s.interpreter.map { i throws(ScenarioError) in try load(i, what: "interpreter", file: file, dir: baseDirectory) }
         let libc = try s.libc.map { i throws(ScenarioError) in try load(i, what: "libc", file: file, dir: baseDirectory) }
+        let libsys = try s.libsys.map { i throws(ScenarioError) in try load(i, what: "libsys", file: file, dir: baseDirectory) }
         let arch: Arch
         if let name = s.arch {
             guard let a = Arch.named(name) else {
@@ -53,6 +54,9 @@ public enum ScenarioRunner {
             mappings: mappings, config: config, policy: policy)
         var events = [RunEvent(kind: .exec(detail: outcome.detail), verdict: outcome.verdict)]
         guard var state = st else { return events }
+        if let libsys {
+            state.trusted.libsys = try libsysText(libsys, base: s.libsys?.base?.value ?? 0, file: file, arch: arch)
+        }
         // ld.so builds libc's submission once; nil inside means it refuses to make one (R-LD-4).
         var libcSubmission: PinsyscallsCall??
         for (i, step) in s.steps.enumerated() {
@@ -127,6 +131,27 @@ public enum ScenarioRunner {
             throw ScenarioError(file: file, "steps[\(i)]: libc is not a readable \(arch.name) ET_DYN image")
         }
         return LdsoPin.submission(libc: image, base: l.base?.value ?? 0, arch: arch, config: config, policy: policy)
+    }
+
+    /// The text span of the scenario's libsys image at `base` (D-LIBSYS).
+    static func libsysText(_ bytes: [UInt8], base: UInt64, file: String, arch: Arch) throws(ScenarioError) -> TextSpan {
+        guard case .success(let image) = ExecRules.readImage(bytes, arch: arch, loader: .interpreter),
+            let span = image.textSpan(base: base, mask: arch.addressMask)
+        else {
+            throw ScenarioError(file: file, "libsys is not a readable \(arch.name) ET_DYN image with an executable PT_LOAD")
+        }
+        return span
+    }
+
+    /// The scenario under every policy, in `PinPolicy.allCases` order (`syspin run --compare-policies`).
+    public static func compare(
+        _ s: Scenario, file: String, baseDirectory: URL, config: KernelConfig = .openbsd
+    ) throws(ScenarioError) -> [(policy: PinPolicy, events: [RunEvent])] {
+        var out: [(policy: PinPolicy, events: [RunEvent])] = []
+        for policy in PinPolicy.allCases {
+            out.append((policy, try run(s, file: file, baseDirectory: baseDirectory, config: config, policy: policy)))
+        }
+        return out
     }
 
     static func load(_ i: Scenario.Image, what: String, file: String, dir: URL) throws(ScenarioError) -> [UInt8] {

@@ -88,6 +88,8 @@ public struct Scenario: Decodable, Sendable {
     public var program: Image
     public var interpreter: Image?
     public var libc: Image?
+    /// The library whose text the libsys policy trusts (D-LIBSYS); ignored by the other policies.
+    public var libsys: Image?
     public var sigtramp: FlexUInt?
     public var mappings: [Mapping]?
     public var steps: [Step]

@@ -20,7 +20,7 @@ struct SysPin: ParsableCommand {
             that decided it. Exit status: 0 when the command did its job (whatever the verdicts), \
             1 when `replay` reproduced a broken invariant, 2 for usage or I/O errors.
             """,
-        subcommands: [Inspect.self, Run.self, Decode.self, Replay.self]
+        subcommands: [Inspect.self, Run.self, SurfaceCommand.self, Decode.self, Replay.self]
     )
 
     static func main() {
@@ -95,27 +95,28 @@ struct Inspect: ParsableCommand {
             throw CommandFailure(failures.count > 1 ? failures.last! : first)
         }
     }
+}
 
-    func expand(_ paths: [String]) throws -> [String] {
-        var out: [String] = []
-        for p in paths {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
-                throw CommandFailure("\(p): no such file or directory")
-            }
-            if isDir.boolValue {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
-                for n in names.sorted() {
-                    let full = (p as NSString).appendingPathComponent(n)
-                    var sub: ObjCBool = false
-                    if FileManager.default.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue { out.append(full) }
-                }
-            } else {
-                out.append(p)
-            }
+/// The files FILE... stands for: a directory means the files directly inside it, sorted.
+func expand(_ paths: [String]) throws -> [String] {
+    var out: [String] = []
+    for p in paths {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
+            throw CommandFailure("\(p): no such file or directory")
         }
-        return out
+        if isDir.boolValue {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
+            for n in names.sorted() {
+                let full = (p as NSString).appendingPathComponent(n)
+                var sub: ObjCBool = false
+                if FileManager.default.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue { out.append(full) }
+            }
+        } else {
+            out.append(p)
+        }
     }
+    return out
 }
 
 struct Run: ParsableCommand {
@@ -136,13 +137,26 @@ struct Run: ParsableCommand {
             accepts such a call only from a site the table recorded (at most two probes per check); its \
             kills inside a region name rule D-STRICT. A pinsyscalls submission carries sites only when built \
             \"from_libc\", so under strict the marker slots of a raw pins[] submission accept nothing.
+
+            Two region-granular designs judge a call by where it comes from, whatever its number: \
+            --policy msyscall is OpenBSD 6.7-7.3's msyscall(2) era (the program's or ld.so's text and \
+            libc's registered region accept any call; elsewhere EPERM and SIGSEGV, rule D-MSYSCALL); \
+            --policy libsys models FreeBSD's libsys proposal (only the text of the scenario's \"libsys\" \
+            image and of ld.so accept calls, never the program's own text; rule D-LIBSYS). The \
+            trampoline rule (only sigreturn, R-PC-5) holds under every policy.
+
+            --compare-policies runs the scenario under all four and prints one table: each event's \
+            outcome under each policy (with --json, one object per event with a \"policies\" object).
             """)
 
     @Flag(help: "Print one JSON object per line (CONTRACT.md) instead of a readable log.")
     var json = false
 
-    @Option(help: "The pin check: openbsd (the kernel's, default) or strict (marker slots accept only recorded sites).")
+    @Option(help: "The pin check: openbsd (the kernel's, default), strict (marker slots accept only recorded sites), msyscall (any call from trusted text) or libsys (only from libsys's and ld.so's text).")
     var policy: PolicyOption = PolicyOption(policy: .openbsd)
+
+    @Flag(help: "Run the scenario under every policy and print each event's outcome side by side (ignores --policy).")
+    var comparePolicies = false
 
     @Argument(help: "The scenario file.")
     var scenario: String
@@ -151,15 +165,22 @@ struct Run: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: scenario) else {
             throw CommandFailure("\(scenario): cannot read file")
         }
-        let events: [RunEvent]
+        let runs: [(policy: PinPolicy, events: [RunEvent])]
         do {
             let s = try Scenario.decode(data, file: scenario)
             let dir = URL(fileURLWithPath: scenario).deletingLastPathComponent()
-            events = try ScenarioRunner.run(s, file: scenario, baseDirectory: dir, policy: policy.policy)
+            runs =
+                comparePolicies
+                ? try ScenarioRunner.compare(s, file: scenario, baseDirectory: dir)
+                : [(policy.policy, try ScenarioRunner.run(s, file: scenario, baseDirectory: dir, policy: policy.policy))]
         } catch {
             throw CommandFailure(error.description)
         }
-        for e in events { print(json ? RunReport.json(e) : RunReport.text(e)) }
+        if comparePolicies {
+            print(json ? CompareReport.json(runs).joined(separator: "\n") : CompareReport.text(runs))
+        } else {
+            for e in runs[0].events { print(json ? RunReport.json(e) : RunReport.text(e)) }
+        }
     }
 }
 
