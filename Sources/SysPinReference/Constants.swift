@@ -155,8 +155,10 @@ enum RefBytes {
         return v
     }
 
-    /// The bytes [at, at + n) when all of them lie inside `b`.
+    /// The bytes [at, at + n) when all of them lie inside `b`. Reading zero bytes always
+    /// succeeds, wherever (a read of 0 bytes leaves nothing unread).
     static func slice(_ b: [UInt8], _ at: UInt64, _ n: UInt64) -> [UInt8]? {
+        if n == 0 { return [] }
         if at > UInt64(b.count) || n > UInt64(b.count) - at { return nil }
         return Array(b[Int(at)..<Int(at + n)])
     }

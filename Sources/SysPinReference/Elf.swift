@@ -10,6 +10,20 @@ public struct RefPhdr: Equatable, Sendable {
     public var memsz: UInt64
     public var align: UInt64
 
+    public init(
+        type: UInt32, flags: UInt32, offset: UInt64, vaddr: UInt64, paddr: UInt64, filesz: UInt64, memsz: UInt64,
+        align: UInt64
+    ) {
+        self.type = type
+        self.flags = flags
+        self.offset = offset
+        self.vaddr = vaddr
+        self.paddr = paddr
+        self.filesz = filesz
+        self.memsz = memsz
+        self.align = align
+    }
+
     /// R-ELF-17: "writable" is checked first; a W+X segment is data.
     public var isText: Bool { type == RefConst.PT_LOAD && flags & RefConst.PF_W == 0 && flags & RefConst.PF_X != 0 }
 }
@@ -125,9 +139,8 @@ public enum RefElf {
         var found = false
         for p in img.phdrs where p.type == RefConst.PT_NOTE {
             if p.filesz > RefConst.noteScanLimit { continue }
-            // A segment that cannot be read ends the scan with no error of its own. Reading zero
-            // bytes always succeeds.
-            guard let seg = p.filesz == 0 ? [] : RefBytes.slice(img.bytes, p.offset, p.filesz) else { return found }
+            // A segment that cannot be read ends the scan with no error of its own.
+            guard let seg = RefBytes.slice(img.bytes, p.offset, p.filesz) else { return found }
             var off: UInt64 = 0
             while off + 12 <= p.filesz {
                 let namesz = RefBytes.uint(seg, off, 4, bigEndian: be)!
