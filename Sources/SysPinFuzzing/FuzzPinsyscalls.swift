@@ -241,6 +241,7 @@ public enum FuzzPinsyscalls {
         case 7: npins = 331
         case 8: npins = 332
         case 9: npins = Int64(Int32.max)
+        case 11: npins = (1 << 32) + Int64(r.u16() % 340)  // a C int: 2^32 + k is k (R-PIN-5)
         default: npins = Int64(r.u16() % 340)
         }
         let full = Int(max(0, min(npins, 340)))

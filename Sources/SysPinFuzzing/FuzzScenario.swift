@@ -172,6 +172,7 @@ public enum FuzzScenario {
         let wide = arch.pointerBytes == 8
         let kindByte = r.u8()
         let policy = FuzzReader.policy(kindByte & 0x08 != 0)  // a bit the layout left unused
+        let quirky = kindByte & 0x20 != 0  // another unused bit: the layouts of R-PT-9/12's edges
         var kind: ProgramKind
         switch kindByte % 8 {
         case 0, 1: kind = .staticExec
@@ -183,7 +184,9 @@ public enum FuzzScenario {
         let high = kindByte & 0x40 != 0
         let top: UInt64 = wide ? 0x7f7f_0000_0000 : 0x1_0000_0000
         let b0 = UInt64(r.u16()), b1 = UInt64(r.u16())
-        let base = high ? (top - page * (1 + b0 % 16)) & mask : (wide ? 0x5_0000_0000 : 0x1000_0000) + page * (b0 % 0x4000)
+        var base = high ? (top - page * (1 + b0 % 16)) & mask : (wide ? 0x5_0000_0000 : 0x1000_0000) + page * (b0 % 0x4000)
+        // With bit 4, a load base off the page: the kernel truncates it to p_align (R-PT-11).
+        if kindByte & 0x10 != 0 { base = (base + 0x10 * (1 + (b0 >> 4) % 0xff)) & mask }
         let interpBase = high ? (top - page * (1 + b1 % 16)) & mask : (wide ? 0x7_0000_0000 : 0x4000_0000) + page * (b1 % 0x4000)
 
         var program: [UInt8]
@@ -195,7 +198,9 @@ public enum FuzzScenario {
         switch kind {
         case .staticExec, .staticPIE, .brokenMain:
             let pie = kind == .staticPIE || (kind != .staticExec && kindByte & 0x80 != 0)
-            let tv = pie ? page * UInt64(r.u8() % 4) : page * (0x10 + UInt64(r.u16() % 0x400))
+            var tv = pie ? page * UInt64(r.u8() % 4) : page * (0x10 + UInt64(r.u16() % 0x400))
+            // With bit 5, ET_EXEC text above 4 GiB (LP64): R-PT-9's delta is 32 bits wide.
+            if quirky && !pie && wide { tv += 0x1_0000_0000 }
             let tm = page * UInt64(1 + r.u8() % 4) - UInt64(r.u8() % 2) * 0x10
             sites = decodeSites(&r, textVaddr: tv, textMemsz: tm)
             var b = pie ? ElfBuilder.staticPIE(arch: arch, text: (tv, tm), sites: sites) : ElfBuilder.staticExec(arch: arch, text: (tv, tm), sites: sites)
@@ -244,6 +249,9 @@ public enum FuzzScenario {
             let ltm = page * UInt64(1 + r.u8() % 4)
             sites = decodeSites(&r, textVaddr: ltv, textMemsz: ltm)
             var ld = ElfBuilder.ldso(arch: arch, textVaddr: ltv, textMemsz: ltm, sites: sites)
+            // With bit 5, ld.so's first PT_LOAD is executable: text_start is the absolute load
+            // address (R-PT-12's quirk), and above 4 GiB R-PT-9's 32-bit delta shows.
+            if quirky { ld.segments[0].header.flags |= ProgramFlags.x }
             siteBase = interpBase & mask
             text = ((siteBase &+ ltv) & mask, (siteBase &+ ltv &+ ltm) & mask)
             let fault = r.u8()

@@ -106,6 +106,7 @@ struct Lockstep {
     var ref: RefProcess
     let label: String
     var index = 0
+    var pinsyscallsSuccesses = 0
 
     /// The reference's view of the core state that a step may change.
     static func sameState(_ c: ProcessState, _ r: RefProcess) -> Bool {
@@ -142,6 +143,14 @@ struct Lockstep {
         let want = ref.step(addr: addr, sysno: sysno, refRequest)
         try require(got == want, "INV-REF-STEP", "\(at): core \(Self.show(got)), reference \(Self.show(want))")
         try require(Self.sameState(core, ref), "INV-REF-STATE", "\(at): \(Self.stateLine(core, ref))")
+        // Facts of SPEC that hold whatever the models say (§12 I-3, I-6, I-7).
+        try require(
+            got.writes.isEmpty || got.verdict.isOK || got.verdict.rule == "R-KB-12", "INV-KBIND-WRITES",
+            "\(at): \(got.verdict) with \(got.writes.count) writes (I-6, I-7)")
+        if case .pinsyscalls? = request, !got.dead, got.verdict.isOK {
+            pinsyscallsSuccesses += 1
+            try require(pinsyscallsSuccesses <= 1, "INV-PIN-ONCE", "\(at): a second successful pinsyscalls (I-3)")
+        }
     }
 
     static func show(_ r: RefStepResult) -> String {
