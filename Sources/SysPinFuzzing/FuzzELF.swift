@@ -51,16 +51,9 @@ public enum FuzzELF {
                     && plan.kbindDisabled == (!r.hasInterp && r.image.type == 3),
                 "INV-REF-EXEC",
                 "\(at): core interp \(plan.hasInterp) once \(plan.pinsyscallsOnce) kbind off \(plan.kbindDisabled), reference interp \(r.hasInterp) type \(r.image.type) (R-PT-16, R-KB-14)")
-            try compareTable(plan.pinLayout.map { ($0.parse, $0.region) }, r.pin, isLdso: false, arch: arch, at: at)
-            if !plan.hasInterp {
-                // The table as a process holds it, strict sites included (ProcessModel.exec).
-                let (_, state) = ProcessModel.exec(program: bytes, base: base, interpreter: nil, arch: arch, policy: .strict)
-                for policy in PinPolicy.allCases {
-                    try RefProbes.pinCheck(
-                        libc: nil, refLibc: nil, main: policy == .strict ? state?.main : plan.region, refMain: r.pin?.table,
-                        sigtramp: nil, arch: arch, policy: policy, at: at)
-                }
-            }
+            // The strict table as a process holds it (ProcessModel.exec attaches the sites).
+            let strict = plan.hasInterp ? nil : ProcessModel.exec(program: bytes, base: base, interpreter: nil, arch: arch, policy: .strict).1?.main
+            try compareTable(plan.pinLayout.map { ($0.parse, $0.region) }, r.pin, strict: strict, isLdso: false, arch: arch, at: at)
         }
         for pos in positions(arch) {
             let at = "\(arch.name) interpreter loader at 0x\(String(pos, radix: 16))"
@@ -68,19 +61,16 @@ public enum FuzzELF {
             let ref = RefElf.loadInterpreter(bytes, arch: ra, pos: pos)
             try RefCompare.results(core, ref, "INV-REF-EXEC", at)
             guard case .success(let l) = core, case .success(let r) = ref else { continue }
-            try compareTable((l.pinTable, l.region), r.pin, isLdso: true, arch: arch, at: at)
             let strict = l.region?.withStrictSites(recorded: l.pinTable.entries, origin: pos & arch.addressMask, mask: arch.addressMask)
-            for policy in PinPolicy.allCases {
-                try RefProbes.pinCheck(
-                    libc: nil, refLibc: nil, main: policy == .strict ? strict : l.region, refMain: r.pin.table, sigtramp: nil,
-                    arch: arch, policy: policy, at: at)
-            }
+            try compareTable((l.pinTable, l.region), r.pin, strict: strict, isLdso: true, arch: arch, at: at)
         }
     }
 
-    /// A loader's table against the reference's, then the table's own invariants.
+    /// A loader's table against the reference's, the table's own invariants, then the pin check of
+    /// both policies on probes (`strict` is the region with its strict sites attached).
     static func compareTable(
-        _ core: (parse: PinTableParse, region: PinRegion?)?, _ ref: RefPinLoad?, isLdso: Bool, arch: Arch, at: String
+        _ core: (parse: PinTableParse, region: PinRegion?)?, _ ref: RefPinLoad?, strict: PinRegion?, isLdso: Bool, arch: Arch,
+        at: String
     ) throws(InvariantViolation) {
         try require((core == nil) == (ref == nil), "INV-REF-PINS", "\(at): core \(core == nil ? "has no" : "has a") table, reference \(ref == nil ? "none" : "one")")
         guard let core, let ref else { return }
@@ -96,6 +86,11 @@ public enum FuzzELF {
         if let region = core.region, let pins = parse.pins {
             try PinInvariants.shape(pins, isLdso: isLdso)
             try PinInvariants.completeness(region: region, entries: parse.entries, delta: ref.delta, isLdso: isLdso, arch: arch)
+        }
+        for policy in PinPolicy.allCases {
+            try RefProbes.pinCheck(
+                libc: nil, refLibc: nil, main: policy == .strict ? strict : core.region, refMain: ref.table, sigtramp: nil,
+                arch: arch, policy: policy, at: at)
         }
     }
 
