@@ -327,6 +327,34 @@ struct ReferenceModelTests {
         #expect(p.killedBy == nil && !p.once)
     }
 
+    @Test("D-STRICT: from_libc carries its sites; a raw submission's marker accepts nothing")
+    func strictSubmissions() {
+        let libc = ElfBuilder.sharedLibrary(
+            arch: .amd64, textVaddr: 0x1000, textMemsz: 0x4000,
+            sites: [SyscallSite(offset: 0x1100, sysno: 5), SyscallSite(offset: 0x1200, sysno: 5)]).build()
+        let kill = RefStepResult.decided(.killed(Self.abrt, RefErrno.ENOSYS, "D-STRICT"))
+        func submitted(_ policy: RefPolicy, _ request: RefRequest) -> RefProcess {
+            let pins = RefPins.build([RefEntry(offset: 0x40, sysno: 158)], isLdso: false, len: 0x1000).pins!
+            var p = RefProcess(
+                arch: Self.amd64, policy: policy,
+                main: RefTable(start: 0x1000, end: 0x2000, pins: pins, sites: [RefSite(sysno: 158, rel: 0x40)]),
+                libcImage: libc, libcBase: 0x20_0000)
+            #expect(p.step(addr: 0x1040, sysno: 158, request) == .decided(.ok))
+            return p
+        }
+        var strict = submitted(.strict, .fromLibc(threads: 1))
+        #expect(strict.libc?.pins[5] == 0xFFFF_FFFF)
+        #expect(strict.step(addr: 0x20_1100, sysno: 5, .plain) == .decided(.ok))
+        #expect(strict.step(addr: 0x20_1200, sysno: 5, .plain) == .decided(.ok))
+        #expect(strict.step(addr: 0x20_1104, sysno: 5, .plain) == kill)
+        var open = submitted(.openbsd, .fromLibc(threads: 1))
+        #expect(open.step(addr: 0x20_1104, sysno: 5, .plain) == .decided(.ok))  // R-PC-8
+        let raw = RefSubmission(base: 0x20_1000, len: 0x4000, pins: [0, 0, 0, 0, 0, 0xFFFF_FFFF, 0x10], npins: 7)
+        var rawStrict = submitted(.strict, .pinsyscalls(raw, threads: 1))
+        #expect(rawStrict.step(addr: 0x20_1010, sysno: 6, .plain) == .decided(.ok))  // a precise pin is a site
+        #expect(rawStrict.step(addr: 0x20_1100, sysno: 5, .plain) == kill)
+    }
+
     // MARK: §8
 
     static func kbindProcess(_ arch: RefArch, mappings: [RefMapping]) -> RefProcess {
