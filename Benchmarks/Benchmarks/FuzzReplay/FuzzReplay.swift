@@ -28,7 +28,7 @@ func corpus(_ target: String) -> [[UInt8]] {
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .mallocCountTotal], warmupIterations: 1, scalingFactor: .one,
+        metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 1, scalingFactor: .one,
         maxDuration: .seconds(5), maxIterations: 50)
     for (name, entry) in FuzzTargets.all {
         let inputs = corpus(name)
