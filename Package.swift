@@ -61,6 +61,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The pin check in a loop, for ci/bench-callgrind (instructions per check under callgrind).
+        .executableTarget(name: "syspin-checkloop", dependencies: ["SysPinCore"]),
         .testTarget(
             name: "SysPinCoreTests",
             dependencies: [

@@ -19,8 +19,7 @@ enum PinInvariants {
             let site = (region.start &+ UInt64(v)) & mask
             guard region.start <= site, site < region.end else { continue }
             sites.append(site)
-            var n = NoProbeCount()
-            let got = PinCheck.check(libc: nil, main: region, sigtramp: nil, addr: site, code: e.sysno, mask: mask, counter: &n)
+            let got = PinCheck.check(libc: nil, main: region, sigtramp: nil, addr: site, code: e.sysno, mask: mask)
             try require(got == .ok, "INV-PIN-COMPLETE", "\(arch.name) sysno \(e.sysno) at its site 0x\(String(site, radix: 16)): \(got)")
         }
         // Missing numbers: a handful, near the present ones, from every site.
@@ -33,8 +32,7 @@ enum PinInvariants {
         }
         for c in missing {
             for a in sites where region.start <= a && a < region.end {
-                var n = NoProbeCount()
-                let got = PinCheck.check(libc: nil, main: region, sigtramp: nil, addr: a, code: c, mask: mask, counter: &n)
+                let got = PinCheck.check(libc: nil, main: region, sigtramp: nil, addr: a, code: c, mask: mask)
                 try require(got == .killed(.SIGABRT, .ENOSYS, "R-PC-7"), "INV-PIN-MISSING", "\(arch.name) sysno \(c) absent from the table, at 0x\(String(a, radix: 16)): \(got)")
             }
         }

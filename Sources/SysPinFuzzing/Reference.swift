@@ -194,9 +194,8 @@ enum RefProbes {
         for a in addrs where seenA.insert(a).inserted {
             seenC.removeAll(keepingCapacity: true)
             for c in codes where c >= 1 && c < 331 && seenC.insert(c).inserted {
-                var n = NoProbeCount()
                 let core = PinCheck.check(
-                    libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy, counter: &n)
+                    libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy)
                 let ref = RefPinCheck.check(
                     libc: refLibc, main: refMain, sigtramp: sigtramp, addr: a, code: Int64(c), policy: RefPolicy(policy), arch: ra)
                 try require(
