@@ -219,10 +219,13 @@ public enum FuzzScenario {
             siteBase = pie ? base & mask : 0
             text = ((siteBase &+ tv) & mask, (siteBase &+ tv &+ tm) & mask)
             if case .brokenMain = kind {
-                switch r.u8() % 8 {
+                let fault = r.u8()
+                switch fault % 8 {
                 case 0:
                     b.openBSDNote = false
-                    kind = .brokenMain(.ENOEXEC, "no OpenBSD note, EI_OSABI 0 (R-ELF-12)")
+                    // With bit 3, EI_OSABI says OpenBSD: the note is still required (R-ELF-12).
+                    b.ident.osabi = fault & 8 != 0 ? 12 : nil
+                    kind = .brokenMain(.ENOEXEC, "no OpenBSD note, EI_OSABI \(fault & 8 != 0 ? 12 : 0) (R-ELF-12)")
                 case 1:
                     b.segments.append(.raw(ProgramHeader(type: .shlib, flags: 0, offset: 0, vaddr: 0, filesz: 0, memsz: 0, align: 0)))
                     kind = .brokenMain(.ENOEXEC, "PT_SHLIB (R-ELF-14)")
