@@ -115,6 +115,7 @@ public enum FuzzDescribe {
         let main = (try? FuzzPinsyscalls.tables(i))?.0
         var out = ["FuzzPinsyscalls input: \(bytes.count) bytes", "arch \(i.arch.name), policy \(i.policy), once-flag \(i.once ? "set" : "clear"), sigtramp \(i.sigtramp.map(hex) ?? "none")", "main table: \(region(main, i.arch))"]
         var state = ProcessState(arch: i.arch, main: main, pinsyscallsUsed: i.once, sigtramp: i.sigtramp, policy: i.policy)
+        state.trusted.mainIsRuntimeLinker = i.isLdso
         out += steps(&state, i.steps.map { ($0.addr, $0.sysno, $0.request) })
         out.append("libc table after: \(region(state.libc, i.arch))")
         return out.joined(separator: "\n")
@@ -126,6 +127,7 @@ public enum FuzzDescribe {
         out += i.mappings.map { "  mapping [\(hex($0.start)), \(hex($0.end))) \($0.writable ? "writable" : "read-only")" }
         let main = (try? FuzzKbind.tables(i))?.0
         var state = ProcessState(arch: i.arch, main: main, kbind: i.initial, mappings: i.mappings, policy: i.policy)
+        state.trusted.mainIsRuntimeLinker = i.mainIsLdso
         out += steps(&state, i.calls.map { ($0.addr, Int64(Sysno.kbind), .kbind(param: $0.param, psize: $0.psize, cookie: $0.cookie)) })
         return out.joined(separator: "\n")
     }
@@ -133,10 +135,11 @@ public enum FuzzDescribe {
     static func scenario(_ bytes: [UInt8]) -> String {
         let i = FuzzScenario.decode(bytes)
         var out = ["FuzzScenario input: \(bytes.count) bytes", "arch \(i.arch.name), program \(i.kind) (\(i.program.count) bytes at base \(hex(i.base)))" + (i.interpreter.map { ", ld.so \($0.count) bytes at \(hex(i.interpBase))" } ?? "")]
-        out.append("policy \(i.policy), libc \(i.libc.count) bytes at \(hex(i.libcBase))")
+        out.append("policy \(i.policy), libc \(i.libc.count) bytes at \(hex(i.libcBase))" + (i.libsys.map { ", libsys \($0.count) bytes at \(hex(i.libsysBase))" } ?? ""))
         let (exec, st) = ProcessModel.exec(program: i.program, base: i.base, interpreter: i.interpreter, interpreterBase: i.interpBase, arch: i.arch, sigtramp: i.sigtramp, mappings: i.mappings, policy: i.policy)
         out.append("exec: \(exec.verdict)" + (exec.detail.map { " — \($0)" } ?? ""))
         guard var state = st else { return out.joined(separator: "\n") }
+        FuzzScenario.addLibsys(i, to: &state)
         out.append("pin table: \(region(state.main, i.arch))")
         let fromLibc = FuzzScenario.libcSubmission(i)
         out += steps(&state, i.steps.map { ($0.addr, $0.sysno, FuzzScenario.coreRequest($0.request, fromLibc: fromLibc)) })

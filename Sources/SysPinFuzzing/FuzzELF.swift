@@ -87,10 +87,12 @@ public enum FuzzELF {
             try PinInvariants.shape(pins, isLdso: isLdso)
             try PinInvariants.completeness(region: region, entries: parse.entries, delta: ref.delta, isLdso: isLdso, arch: arch)
         }
+        // Every policy on every table (a superset of drawing one from the input): the region
+        // policies see the region as ld.so's or the static program's, as exec would install it.
         for policy in RefPolicy.comparable {
             try RefProbes.pinCheck(
                 libc: nil, refLibc: nil, main: policy == .strict ? strict : core.region, refMain: ref.table, sigtramp: nil,
-                arch: arch, policy: policy, at: at)
+                arch: arch, policy: policy, trusted: TrustedText(mainIsRuntimeLinker: isLdso), at: at)
         }
     }
 

@@ -24,6 +24,8 @@ public enum FuzzKbind {
     struct Input {
         var arch: Arch
         var policy: PinPolicy
+        /// The region is ld.so's (the usual case) rather than a static program's.
+        var mainIsLdso: Bool
         var viaSyscall: Bool
         var regionStart: UInt64
         /// The two kbind call sites inside the region (ld.so's recorded kbind entries).
@@ -44,11 +46,13 @@ public enum FuzzKbind {
         let at = "\(arch.name) \(input.policy)"
         if input.viaSyscall {
             let (region, refTable) = try tables(input)
+            var core = ProcessState(arch: arch, main: region, kbind: input.initial, mappings: input.mappings, policy: input.policy)
+            core.trusted.mainIsRuntimeLinker = input.mainIsLdso
             var run = try Lockstep(
-                core: ProcessState(arch: arch, main: region, kbind: input.initial, mappings: input.mappings, policy: input.policy),
+                core: core,
                 ref: RefProcess(
                     arch: ra, policy: RefPolicy(input.policy), main: refTable, kbindPC: input.initial.pc,
-                    kbindCookie: input.initial.cookie, mappings: maps),
+                    kbindCookie: input.initial.cookie, mappings: maps, mainIsLdso: input.mainIsLdso),
                 label: at)
             for c in input.calls {
                 if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, at: at) }
@@ -121,7 +125,9 @@ public enum FuzzKbind {
         let flags = r.u8()
         let viaSyscall = flags & 1 != 0
         let nearTop = flags & 8 != 0
-        let policy = FuzzReader.policy(flags & 16 != 0)  // a bit the layout left unused
+        let policy = FuzzReader.policy(low: flags & 16 != 0, high: flags & 32 != 0)  // bits the layout left unused
+        // Bit 6: the region is a static program's, not ld.so's (D-LIBSYS trusts only ld.so's).
+        let mainIsLdso = flags & 64 == 0
         // The mapping area: six pages near the bottom of the map, or ending at VM_MAXUSER_ADDRESS.
         let area = nearTop ? arch.vmMaxUserAddress - 4 * page : (arch.vmMinAddress + page * UInt64(r.u16())) & mask
         var mappings: [MemoryMapping] = []
@@ -173,8 +179,8 @@ public enum FuzzKbind {
         }
         let sites = [a0, a1].map { SyscallSite(offset: UInt32($0 - regionStart), sysno: Sysno.kbind) }
         return Input(
-            arch: arch, policy: policy, viaSyscall: viaSyscall, regionStart: regionStart, sites: sites, initial: initial,
-            mappings: mappings, calls: calls)
+            arch: arch, policy: policy, mainIsLdso: mainIsLdso, viaSyscall: viaSyscall, regionStart: regionStart, sites: sites,
+            initial: initial, mappings: mappings, calls: calls)
     }
 
     /// psize: mostly the block's length, sometimes a boundary of R-KB-5 or a lie.

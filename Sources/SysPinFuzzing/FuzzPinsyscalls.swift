@@ -37,9 +37,14 @@ public enum FuzzPinsyscalls {
         let ra = RefArch(arch)
         let at = "\(arch.name) \(input.policy)"
         let (main, refMain) = try tables(input)
+        var core = ProcessState(arch: arch, main: main, pinsyscallsUsed: input.once, sigtramp: input.sigtramp, policy: input.policy)
+        // The main table is ld.so's or the static program's (D-LIBSYS trusts only ld.so's).
+        core.trusted.mainIsRuntimeLinker = input.isLdso
         var run = try Lockstep(
-            core: ProcessState(arch: arch, main: main, pinsyscallsUsed: input.once, sigtramp: input.sigtramp, policy: input.policy),
-            ref: RefProcess(arch: ra, policy: RefPolicy(input.policy), main: refMain, once: input.once, sigtramp: input.sigtramp),
+            core: core,
+            ref: RefProcess(
+                arch: ra, policy: RefPolicy(input.policy), main: refMain, once: input.once, sigtramp: input.sigtramp,
+                mainIsLdso: input.isLdso),
             label: at)
         for s in input.steps {
             let libcBefore = run.core.libc
@@ -48,7 +53,8 @@ public enum FuzzPinsyscalls {
                 let extra = (run.core.libc?.pins.indices.filter { run.core.libc!.pins[$0] != 0 } ?? []).prefix(64).map { UInt32($0) }
                 try RefProbes.pinCheck(
                     libc: run.core.libc, refLibc: run.ref.libc, main: run.core.main, refMain: run.ref.main,
-                    sigtramp: run.core.sigtramp, arch: arch, policy: input.policy, extraCodes: Array(extra), at: at)
+                    sigtramp: run.core.sigtramp, arch: arch, policy: input.policy, trusted: run.core.trusted,
+                    extraCodes: Array(extra), at: at)
             }
         }
     }
@@ -107,7 +113,7 @@ public enum FuzzPinsyscalls {
         let noMain = flags & 4 != 0
         let hasTramp = flags & 8 != 0
         let useDelta = flags & 16 != 0
-        let policy = FuzzReader.policy(flags & 64 != 0)  // a bit the layout left unused
+        let policy = FuzzReader.policy(low: flags & 64 != 0, high: flags & 128 != 0)  // bits the layout left unused
 
         // The main table: a region of up to 256 KiB near the bottom of the map (on ILP32,
         // sometimes at the top, so that start + len wraps: R-ARCH-2), a few sites.

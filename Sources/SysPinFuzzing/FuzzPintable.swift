@@ -1,7 +1,7 @@
 import SysPinCore
 import SysPinReference
 
-/// FuzzPintable: a 14-byte prefix chooses arch, loader, policy, load base, span length and text
+/// FuzzPintable: a 14-byte prefix chooses arch, loader, policy (flags bits 1–2, all four), load base, span length and text
 /// delta; the rest is the raw PT_OPENBSD_SYSCALLS segment → pins table and region, compared with
 /// the reference's parse (INV-REF-PARSE: discard rule, entries, pins), its rebasing (INV-REF-REGION)
 /// and its pin check on probes under the drawn policy (INV-REF-PINCHECK); plus I-1 (INV-NPINS,
@@ -24,7 +24,7 @@ public enum FuzzPintable {
         let arch = r.arch()
         let flags = r.u8()
         let isLdso = flags & 1 == 1
-        let policy = FuzzReader.policy(flags & 2 != 0)  // a bit the layout left unused
+        let policy = FuzzReader.policy(low: flags & 2 != 0, high: flags & 4 != 0)  // bits the layout left unused
         let base = (UInt64(r.u32()) << 12) & arch.addressMask  // a page-aligned load base
         let len = UInt64(r.u32())
         let delta = UInt64(r.u32()) % (len + 1)
@@ -58,6 +58,7 @@ public enum FuzzPintable {
             region = region.withStrictSites(recorded: parse.entries, origin: base, mask: mask)
         }
         try RefProbes.pinCheck(
-            libc: nil, refLibc: nil, main: region, refMain: refTable, sigtramp: nil, arch: arch, policy: input.policy, at: at)
+            libc: nil, refLibc: nil, main: region, refMain: refTable, sigtramp: nil, arch: arch, policy: input.policy,
+            trusted: TrustedText(mainIsRuntimeLinker: isLdso), at: at)
     }
 }

@@ -5,7 +5,7 @@ import SysPinTesting
 /// FuzzScenario: bytes → a whole process, structure-aware. An arch and a policy; a program image
 /// built with `ElfBuilder` (static ET_EXEC, static PIE, dynamic with an ld.so image also built by
 /// the builder and sometimes broken, or a main program broken on purpose), pin sites from the
-/// bytes; a trampoline; mappings; a libc.so; then steps (plain system calls from site or random
+/// bytes; a trampoline; mappings; a libc.so, sometimes also as libsys.so (D-LIBSYS); then steps (plain system calls from site or random
 /// addresses, pinsyscalls — raw or ld.so's conversion of libc — and kbind). The same raw images
 /// and steps run through the core (`ProcessModel.exec`, `ProcessState.syscall`) and through the
 /// reference model (`RefProcess`), compared whole after exec and after every step.
@@ -51,6 +51,9 @@ public enum FuzzScenario {
         var interpFault: (OpenBSDErrno, String)?
         var libc: [UInt8]
         var libcBase: UInt64
+        /// A libsys.so (D-LIBSYS): the same built shared library as libc, at `libsysBase`.
+        var libsys: [UInt8]?
+        var libsysBase: UInt64
         var sigtramp: UInt64?
         var mappings: [MemoryMapping]
         var steps: [Step]
@@ -66,18 +69,28 @@ public enum FuzzScenario {
             arch: arch, sigtramp: input.sigtramp, mappings: input.mappings, policy: input.policy)
         let (refVerdict, refStarted) = RefProcess.exec(
             program: input.program, base: input.base, interpreter: input.interpreter, interpreterBase: input.interpBase,
-            libc: input.libc, libcBase: input.libcBase, arch: ra, sigtramp: input.sigtramp,
+            libc: input.libc, libcBase: input.libcBase, libsys: input.libsys, libsysBase: input.libsysBase, arch: ra,
+            sigtramp: input.sigtramp,
             mappings: input.mappings.map(RefMapping.init), policy: RefPolicy(input.policy))
         try RefCompare.verdicts(outcome.verdict, refVerdict, "INV-REF-EXEC", "\(label): exec")
         try require((started == nil) == (refStarted == nil), "INV-REF-EXEC", "\(label): one model started the process, the other did not")
         try checkBuilderIntent(input, outcome.verdict, started: started != nil, label: label)
-        guard let state = started, let refState = refStarted else { return }
+        guard var state = started, let refState = refStarted else { return }
+        addLibsys(input, to: &state)
 
         let fromLibc = libcSubmission(input)
         var run = try Lockstep(core: state, ref: refState, label: label)
         for s in input.steps {
             try run.step(addr: s.addr, sysno: s.sysno, coreRequest(s.request, fromLibc: fromLibc), refRequest(s.request))
         }
+    }
+
+    /// As the scenario runner does: libsys's text, part of the process from exec (D-LIBSYS).
+    static func addLibsys(_ input: Input, to state: inout ProcessState) {
+        guard let libsys = input.libsys,
+            case .success(let image) = ExecRules.readImage(libsys, arch: input.arch, loader: .interpreter)
+        else { return }
+        state.trusted.libsys = image.textSpan(base: input.libsysBase, mask: input.arch.addressMask)
     }
 
     /// ld.so's submission of libc's table in the core, built once (nil: ld.so declines, R-LD-4).
@@ -171,7 +184,6 @@ public enum FuzzScenario {
         let page = arch.pageSize
         let wide = arch.pointerBytes == 8
         let kindByte = r.u8()
-        let policy = FuzzReader.policy(kindByte & 0x08 != 0)  // a bit the layout left unused
         let quirky = kindByte & 0x20 != 0  // another unused bit: the layouts of R-PT-9/12's edges
         var kind: ProgramKind
         switch kindByte % 8 {
@@ -207,10 +219,13 @@ public enum FuzzScenario {
             siteBase = pie ? base & mask : 0
             text = ((siteBase &+ tv) & mask, (siteBase &+ tv &+ tm) & mask)
             if case .brokenMain = kind {
-                switch r.u8() % 8 {
+                let fault = r.u8()
+                switch fault % 8 {
                 case 0:
                     b.openBSDNote = false
-                    kind = .brokenMain(.ENOEXEC, "no OpenBSD note, EI_OSABI 0 (R-ELF-12)")
+                    // With bit 3, EI_OSABI says OpenBSD: the note is still required (R-ELF-12).
+                    b.ident.osabi = fault & 8 != 0 ? 12 : nil
+                    kind = .brokenMain(.ENOEXEC, "no OpenBSD note, EI_OSABI \(fault & 8 != 0 ? 12 : 0) (R-ELF-12)")
                 case 1:
                     b.segments.append(.raw(ProgramHeader(type: .shlib, flags: 0, offset: 0, vaddr: 0, filesz: 0, memsz: 0, align: 0)))
                     kind = .brokenMain(.ENOEXEC, "PT_SHLIB (R-ELF-14)")
@@ -279,8 +294,12 @@ public enum FuzzScenario {
             interpreter = interpFault?.0 == .ENOENT ? nil : ld.build()
         }
 
+        // The trampoline byte's high bits, unused by its layout: bit 7 with the kind byte's bit 3
+        // draws the policy (all four), bit 6 adds a libsys image, bit 5 puts it at libc's base.
+        let trampByte = r.u8()
+        let policy = FuzzReader.policy(low: kindByte & 0x08 != 0, high: trampByte & 0x80 != 0)
         let sigtramp: UInt64?
-        switch r.u8() % 4 {
+        switch trampByte % 4 {
         case 0: sigtramp = nil
         case 1: sigtramp = (wide ? 0x7f_ffff_0000 : 0xbfff_0000) + UInt64(r.u16())
         case 2: sigtramp = sites.first.map { (siteBase &+ UInt64($0.offset)) & mask }  // inside the region: the region wins
@@ -301,11 +320,18 @@ public enum FuzzScenario {
         let libcText = page * UInt64(1 + r.u8() % 4)
         let libcSites = decodeSites(&r, textVaddr: page, textMemsz: libcText)
         let libcBytes = ElfBuilder.sharedLibrary(arch: arch, textVaddr: page, textMemsz: libcText, sites: libcSites).build()
+        // libsys (D-LIBSYS): the same built library, apart from libc or where libc is.
+        let libsys = trampByte & 0x40 != 0 ? libcBytes : nil
+        let libsysBase = trampByte & 0x20 != 0 ? libcBase : libcBase + (wide ? 0x1_0000_0000 : 0x1000_0000)
 
         // Addresses worth calling from (all decided here, none from results).
         var candidates: [UInt64] = [text.lo, text.hi, (text.hi &- 1) & mask, (text.lo &- 1) & mask]
         for s in sites { candidates.append((siteBase &+ UInt64(s.offset)) & mask) }
         for s in libcSites { candidates.append((libcBase &+ UInt64(s.offset)) & mask) }
+        if libsys != nil {
+            candidates += [libsysBase + page, libsysBase + page + libcText - 1, libsysBase + page + libcText].map { $0 & mask }
+            for s in libcSites { candidates.append((libsysBase &+ UInt64(s.offset)) & mask) }
+        }
         if let t = sigtramp { candidates.append(t) }
         let pinSite = sites.first { $0.sysno == Sysno.pinsyscalls }.map { (siteBase &+ UInt64($0.offset)) & mask }
         let kbindSite = sites.first { $0.sysno == Sysno.kbind }.map { (siteBase &+ UInt64($0.offset)) & mask }
@@ -355,7 +381,8 @@ public enum FuzzScenario {
         }
         return Input(
             arch: arch, policy: policy, kind: kind, program: program, base: base, interpreter: interpreter,
-            interpBase: interpBase, interpFault: interpFault, libc: libcBytes, libcBase: libcBase, sigtramp: sigtramp,
+            interpBase: interpBase, interpFault: interpFault, libc: libcBytes, libcBase: libcBase, libsys: libsys,
+            libsysBase: libsysBase, sigtramp: sigtramp,
             mappings: mappings, steps: steps)
     }
 }

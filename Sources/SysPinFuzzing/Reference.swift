@@ -17,9 +17,20 @@ extension RefVerdict {
 }
 
 extension RefPolicy {
-    init(_ p: PinPolicy) { self = p == .strict ? .strict : .openbsd }
-    /// The core's policies the reference models, so the ones a target may compare.
-    static let comparable: [PinPolicy] = [.openbsd, .strict]
+    init(_ p: PinPolicy) {
+        switch p {
+        case .openbsd: self = .openbsd
+        case .strict: self = .strict
+        case .msyscall: self = .msyscall
+        case .libsys: self = .libsys
+        }
+    }
+    /// The core's policies the reference models, so the ones a target may compare: all of them.
+    static let comparable: [PinPolicy] = [.openbsd, .strict, .msyscall, .libsys]
+}
+
+extension RefSpan {
+    init(_ t: TextSpan) { self.init(start: t.start, end: t.end) }
 }
 
 extension RefEntry {
@@ -49,8 +60,11 @@ extension RefMapping {
 }
 
 extension FuzzReader {
-    /// A policy from one bit (issue 11 item 5).
-    static func policy(_ strict: Bool) -> PinPolicy { strict ? .strict : .openbsd }
+    /// A policy from two bits (issue 11 item 5): `low` is the bit that chose openbsd/strict before
+    /// the region policies existed, so inputs with `high` clear keep their meaning.
+    static func policy(low: Bool, high: Bool) -> PinPolicy {
+        RefPolicy.comparable[(low ? 1 : 0) + (high ? 2 : 0)]
+    }
 }
 
 /// The comparable part of an installed table: bounds and pins (the strict site sets are compared
@@ -114,12 +128,13 @@ struct Lockstep {
     static func sameState(_ c: ProcessState, _ r: RefProcess) -> Bool {
         c.main.map(PlainTable.init) == r.main.map(PlainTable.init) && c.libc.map(PlainTable.init) == r.libc.map(PlainTable.init)
             && c.pinsyscallsUsed == r.once && c.kbind.pc == r.kbindPC && c.kbind.cookie == r.kbindCookie
-            && c.killedBy?.rawValue == r.killedBy
+            && c.killedBy?.rawValue == r.killedBy && c.trusted.libsys.map(RefSpan.init) == r.libsysText
+            && c.trusted.mainIsRuntimeLinker == r.mainIsLdso
     }
 
     static func stateLine(_ c: ProcessState, _ r: RefProcess) -> String {
-        "core main \(describe(c.main.map(PlainTable.init))) libc \(describe(c.libc.map(PlainTable.init))) once \(c.pinsyscallsUsed) kbind 0x\(String(c.kbind.pc, radix: 16))/\(c.kbind.cookie) killed \(c.killedBy?.name ?? "-"); "
-            + "reference main \(describe(r.main.map(PlainTable.init))) libc \(describe(r.libc.map(PlainTable.init))) once \(r.once) kbind 0x\(String(r.kbindPC, radix: 16))/\(r.kbindCookie) killed \(r.killedBy.map { "\($0)" } ?? "-")"
+        "core main \(describe(c.main.map(PlainTable.init))) libc \(describe(c.libc.map(PlainTable.init))) once \(c.pinsyscallsUsed) kbind 0x\(String(c.kbind.pc, radix: 16))/\(c.kbind.cookie) killed \(c.killedBy?.name ?? "-") libsys \(c.trusted.libsys.map { "\($0)" } ?? "-") ld.so \(c.trusted.mainIsRuntimeLinker); "
+            + "reference main \(describe(r.main.map(PlainTable.init))) libc \(describe(r.libc.map(PlainTable.init))) once \(r.once) kbind 0x\(String(r.kbindPC, radix: 16))/\(r.kbindCookie) killed \(r.killedBy.map { "\($0)" } ?? "-") libsys \(r.libsysText.map { "\($0)" } ?? "-") ld.so \(r.mainIsLdso)"
     }
 
     init(core: ProcessState, ref: RefProcess, label: String) throws(InvariantViolation) {
@@ -168,13 +183,14 @@ struct Lockstep {
 enum RefProbes {
     static func pinCheck(
         libc: PinRegion?, refLibc: RefTable?, main: PinRegion?, refMain: RefTable?, sigtramp: UInt64?, arch: Arch,
-        policy: PinPolicy, extraCodes: [UInt32] = [], at: @autoclosure () -> String
+        policy: PinPolicy, trusted: TrustedText = TrustedText(), extraCodes: [UInt32] = [], at: @autoclosure () -> String
     ) throws(InvariantViolation) {
         let mask = arch.addressMask
         let ra = RefArch(arch)
         var addrs: [UInt64] = [0, mask]
         var codes: [UInt32] = [1, Sysno.kbind, Sysno.sigreturn, Sysno.pinsyscalls, 330] + extraCodes
         if let t = sigtramp { addrs.append(t) }
+        if let s = trusted.libsys { addrs += [s.start, s.end, s.start &+ 1, s.end &- 1, s.start &- 1].map { $0 & mask } }
         for r in [libc, main].compactMap({ $0 }) {
             addrs += [r.start, r.end, r.start &+ 1, r.end &- 1].map { $0 & mask }
             for (code, v) in r.pins.enumerated() where v != 0 {
@@ -195,9 +211,10 @@ enum RefProbes {
             seenC.removeAll(keepingCapacity: true)
             for c in codes where c >= 1 && c < 331 && seenC.insert(c).inserted {
                 let core = PinCheck.check(
-                    libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy)
+                    libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy, trusted: trusted)
                 let ref = RefPinCheck.check(
-                    libc: refLibc, main: refMain, sigtramp: sigtramp, addr: a, code: Int64(c), policy: RefPolicy(policy), arch: ra)
+                    libc: refLibc, main: refMain, sigtramp: sigtramp, addr: a, code: Int64(c), policy: RefPolicy(policy), arch: ra,
+                    libsys: trusted.libsys.map(RefSpan.init), mainIsLdso: trusted.mainIsRuntimeLinker)
                 try require(
                     RefVerdict(core) == (ref ?? .ok), "INV-REF-PINCHECK",
                     "\(at()) \(policy) addr 0x\(String(a, radix: 16)) code \(c): core \(core), reference \(ref ?? .ok)")

@@ -23,6 +23,8 @@ public enum RefErrno {
 public enum RefSignal {
     public static let SIGILL: Int32 = 4
     public static let SIGABRT: Int32 = 6
+    /// D-MSYSCALL's "bogus syscall".
+    public static let SIGSEGV: Int32 = 11
 }
 
 /// Kernel constants (SPEC §2, D-NUMS, D-MAXSYS).
@@ -133,10 +135,14 @@ public struct RefVerdict: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Which pin check runs (SPEC §7.2 or D-STRICT).
-public enum RefPolicy: Equatable, Sendable {
+/// Which pin check runs (SPEC §7.2, D-STRICT, D-MSYSCALL or D-LIBSYS).
+public enum RefPolicy: Equatable, Sendable, CaseIterable {
     case openbsd
     case strict
+    /// OpenBSD 6.7–7.3's msyscall(2): any number from syscall-permitted text (D-MSYSCALL).
+    case msyscall
+    /// The FreeBSD libsys proposal: any number from libsys's or ld.so's text only (D-LIBSYS).
+    case libsys
 }
 
 /// Reads of raw bytes. Every read returns nil when any byte lies outside the buffer.

@@ -266,12 +266,16 @@ public struct RefProcess: Equatable, Sendable {
     /// libc.so and its load base, the source of `fromLibc` submissions.
     public var libcImage: [UInt8]?
     public var libcBase: UInt64
+    /// libsys's text (D-LIBSYS), fixed at exec; nil when the process has no libsys.
+    public var libsysText: RefSpan?
+    /// True when `main` is ld.so's region (a dynamic program), false when it is the program's.
+    public var mainIsLdso: Bool
     public var killedBy: Int32?
 
     public init(
         arch: RefArch, policy: RefPolicy, main: RefTable? = nil, libc: RefTable? = nil, once: Bool = false,
         kbindPC: UInt64 = 0, kbindCookie: UInt64 = 0, sigtramp: UInt64? = nil, mappings: [RefMapping] = [],
-        libcImage: [UInt8]? = nil, libcBase: UInt64 = 0
+        libcImage: [UInt8]? = nil, libcBase: UInt64 = 0, libsysText: RefSpan? = nil, mainIsLdso: Bool = false
     ) {
         self.arch = arch
         self.policy = policy
@@ -284,15 +288,19 @@ public struct RefProcess: Equatable, Sendable {
         self.mappings = mappings
         self.libcImage = libcImage
         self.libcBase = libcBase
+        self.libsysText = libsysText
+        self.mainIsLdso = mainIsLdso
         self.killedBy = nil
     }
 
     /// execve: the main loader (errors returned, R-ELF-26), the commit (R-PT-15, R-PT-16,
     /// R-KB-14), then ld.so (failures kill with SIGABRT, R-ELF-25). `staticStartsPinned` is
-    /// R-PT-16's documented behaviour (true) or exec_elf.c 1.194's (false).
+    /// R-PT-16's documented behaviour (true) or exec_elf.c 1.194's (false). `libsys` at
+    /// `libsysBase` gives the process its libsys text (D-LIBSYS; only the libsys policy reads it).
     public static func exec(
         program: [UInt8], base: UInt64 = 0, interpreter: [UInt8]?, interpreterBase: UInt64 = 0,
-        libc: [UInt8]? = nil, libcBase: UInt64 = 0, arch: RefArch, sigtramp: UInt64? = nil,
+        libc: [UInt8]? = nil, libcBase: UInt64 = 0, libsys: [UInt8]? = nil, libsysBase: UInt64 = 0,
+        arch: RefArch, sigtramp: UInt64? = nil,
         mappings: [RefMapping] = [], policy: RefPolicy = .openbsd, staticStartsPinned: Bool = true
     ) -> (RefVerdict, RefProcess?) {
         let plan: RefMainLoad
@@ -302,7 +310,8 @@ public struct RefProcess: Equatable, Sendable {
         }
         var p = RefProcess(
             arch: arch, policy: policy, main: plan.pin?.table, once: !plan.hasInterp && staticStartsPinned,
-            sigtramp: sigtramp, mappings: mappings, libcImage: libc, libcBase: libcBase)
+            sigtramp: sigtramp, mappings: mappings, libcImage: libc, libcBase: libcBase,
+            libsysText: libsys.flatMap { RefRegionPolicies.libsysText($0, base: libsysBase, arch: arch) })
         // R-KB-14 / R-PT-15 (a): ELF args without an interpreter (static PIE) disable kbind.
         if !plan.hasInterp && plan.image.type == RefConst.ET_DYN { p.kbindPC = arch.mask }
         if plan.hasInterp {
@@ -317,6 +326,7 @@ public struct RefProcess: Equatable, Sendable {
                 return (.killed(RefSignal.SIGABRT, f.verdict.errno, rule), nil)
             case .success(let l):
                 p.main = l.pin.table
+                p.mainIsLdso = true
             }
         }
         return (.ok, p)
@@ -338,7 +348,8 @@ public struct RefProcess: Equatable, Sendable {
         let inRange = sysno >= 1 && sysno < Int64(RefConst.maxSyscall)
         if !inRange && arch.rangeCheckFirst { return .decided(.fail(RefErrno.ENOSYS, "R-PC-1")) }
         if let kill = RefPinCheck.check(
-            libc: libc, main: main, sigtramp: sigtramp, addr: a, code: sysno, policy: policy, arch: arch)
+            libc: libc, main: main, sigtramp: sigtramp, addr: a, code: sysno, policy: policy, arch: arch,
+            libsys: libsysText, mainIsLdso: mainIsLdso)
         {
             killedBy = kill.signal
             return .decided(kill)

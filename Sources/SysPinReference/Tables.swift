@@ -224,10 +224,17 @@ public enum RefPinCheck {
 
     /// §7.2 with `a` the trap instruction's address (pc − D) and the trampoline's trap address.
     /// nil allows; otherwise the kill (SIGABRT) with its errno and rule.
+    /// `libsys` (libsys's text) and `mainIsLdso` (the main table is ld.so's, not the program's)
+    /// matter only to the region policies, `RefRegionPolicies`.
     public static func check(
         libc: RefTable?, main: RefTable?, sigtramp: UInt64?, addr a: UInt64, code: Int64, policy: RefPolicy,
-        arch: RefArch
+        arch: RefArch, libsys: RefSpan? = nil, mainIsLdso: Bool = false
     ) -> RefVerdict? {
+        if policy == .msyscall || policy == .libsys {
+            return RefRegionPolicies.check(
+                libc: libc, main: main, libsys: libsys, mainIsLdso: mainIsLdso, sigtramp: sigtramp, addr: a, code: code,
+                policy: policy)
+        }
         // R-PC-4: libc first, then main (R-PC-3: half-open).
         var region: RefTable?
         if let l = libc, l.start <= a && a < l.end {

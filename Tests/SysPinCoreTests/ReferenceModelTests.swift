@@ -278,6 +278,108 @@ struct ReferenceModelTests {
         #expect(p.step(addr: 0x1010, sysno: 20, .plain) == .decided(.killed(Self.abrt, RefErrno.ENOSYS, "R-PC-7")))
     }
 
+    // MARK: D-MSYSCALL, D-LIBSYS
+
+    @Test("D-MSYSCALL: any number from the pin regions, R-PC-5 at the trampoline, SIGSEGV/EPERM elsewhere")
+    func msyscall() {
+        let segv = RefStepResult.decided(.killed(RefSignal.SIGSEGV, RefErrno.EPERM, "D-MSYSCALL"))
+        var p = Self.process(policy: .msyscall)
+        #expect(p.step(addr: 0x1010, sysno: 20, .plain) == .decided(.ok))
+        #expect(p.step(addr: 0x1010, sysno: 21, .plain) == .decided(.ok))  // R-PC-7 under openbsd
+        #expect(p.step(addr: 0x1500, sysno: 300, .plain) == .decided(.ok))  // no pin read at all
+        #expect(p.step(addr: 0x1fff, sysno: 20, .plain) == .decided(.ok))
+        #expect(p.step(addr: 0x9000, sysno: 103, .plain) == .decided(.ok))
+        #expect(p.step(addr: 0x1010, sysno: 331, .plain) == .decided(.fail(RefErrno.ENOSYS, "R-PC-1")))
+        #expect(p.killedBy == nil)
+        for (addr, code, want) in [
+            (UInt64(0x2000), Int64(20), segv), (0x0fff, 20, segv), (0x3000, 103, segv),
+            (0x9000, 20, RefStepResult.decided(.killed(Self.abrt, RefErrno.EPERM, "R-PC-5"))),
+        ] {
+            var q = Self.process(policy: .msyscall)
+            #expect(q.step(addr: addr, sysno: code, .plain) == want)
+            #expect(q.killedBy == want.verdict.signal)
+            #expect(q.step(addr: 0x1010, sysno: 20, .plain) == .deadStep)
+        }
+        // i386: an out-of-range number reaches the check; inside a region it passes to sys_nosys.
+        var i386 = Self.process(policy: .msyscall, arch: RefArch.named("i386")!)
+        #expect(i386.step(addr: 0x1010, sysno: 331, .plain) == .decided(.fail(RefErrno.ENOSYS, "R-PC-1")))
+        #expect(i386.step(addr: 0x3000, sysno: -1, .plain) == segv)
+        // libc's registered region (R-PIN-9) is syscall-permitted text too, whatever its pins say.
+        var l = Self.process(policy: .msyscall)
+        #expect(l.step(addr: 0x10_0800, sysno: 5, .plain) == segv)
+        var m = Self.process(policy: .msyscall)
+        let sub = RefSubmission(base: 0x10_0000, len: 0x1000, pins: [0, 0x10], npins: 2)
+        #expect(m.step(addr: 0x1500, sysno: 158, .pinsyscalls(sub, threads: 1)) == .decided(.ok))
+        #expect(m.step(addr: 0x10_0800, sysno: 5, .plain) == .decided(.ok))
+        #expect(m.step(addr: 0x10_1000, sysno: 5, .plain) == segv)
+    }
+
+    @Test("D-MSYSCALL through exec: a static program whose table was discarded has no permitted text")
+    func msyscallExec() throws {
+        let good = ElfBuilder.staticExec(arch: .amd64, text: (0x40_0000, 0x1000), sites: [SyscallSite(offset: 0x40_0010, sysno: 20)])
+        var p = try #require(Self.exec(good.build(), policy: .msyscall).1)
+        #expect(p.main?.start == 0x40_0000 && p.main?.end == 0x40_1000 && !p.mainIsLdso)
+        #expect(p.step(addr: 0x40_0800, sysno: 7, .plain) == .decided(.ok))
+        let discarded = ElfBuilder.staticExec(arch: .amd64, text: (0x40_0000, 0x1000), sites: [SyscallSite(offset: 0x40_0010, sysno: 0)])
+        var q = try #require(Self.exec(discarded.build(), policy: .msyscall).1)
+        #expect(q.main == nil)
+        #expect(q.step(addr: 0x40_0010, sysno: 20, .plain) == .decided(.killed(RefSignal.SIGSEGV, RefErrno.EPERM, "D-MSYSCALL")))
+    }
+
+    @Test("D-LIBSYS: libsys's text at its base (R-LD-1's normalisation); nil for an unreadable image")
+    func libsysText() {
+        let lib = ElfBuilder.sharedLibrary(arch: .amd64, textVaddr: 0x1000, textMemsz: 0x4000, sites: [])
+        #expect(RefRegionPolicies.libsysText(lib.build(), base: 0x20_0000, arch: Self.amd64) == RefSpan(start: 0x20_1000, end: 0x20_5000))
+        var odd = ElfBuilder.sharedLibrary(arch: .amd64, textVaddr: 0x1000, textMemsz: 0x4000, sites: [])
+        for i in odd.segments.indices where odd.segments[i].header.type == .load && odd.segments[i].header.flags & ProgramFlags.x != 0 {
+            odd.segments[i].header.vaddr = 0x1010
+        }
+        #expect(RefRegionPolicies.libsysText(odd.build(), base: 0x20_0000, arch: Self.amd64) == RefSpan(start: 0x20_1000, end: 0x20_5010))
+        var exec = lib
+        exec.type = .exec
+        #expect(RefRegionPolicies.libsysText(exec.build(), base: 0x20_0000, arch: Self.amd64) == nil)
+        #expect(RefRegionPolicies.libsysText(Array(lib.build().prefix(10)), base: 0, arch: Self.amd64) == nil)
+    }
+
+    @Test("D-LIBSYS: any number from libsys's or ld.so's text; the program's and libc's get SIGABRT/ENOSYS")
+    func libsys() throws {
+        let abort = RefStepResult.decided(.killed(Self.abrt, RefErrno.ENOSYS, "D-LIBSYS"))
+        // A static program's own region accepts nothing; the trampoline rule stays.
+        for (addr, code, want) in [
+            (UInt64(0x1010), Int64(20), abort), (0x3000, 20, abort), (0x9000, 103, RefStepResult.decided(.ok)),
+            (0x9000, 20, RefStepResult.decided(.killed(Self.abrt, RefErrno.EPERM, "R-PC-5"))),
+        ] {
+            var q = Self.process(policy: .libsys)
+            #expect(q.step(addr: addr, sysno: code, .plain) == want)
+        }
+        // A dynamic program with libsys at 0x20_0000 and libc at 0x30_0000.
+        let prog = ElfBuilder.dynamicExec(arch: .amd64).build()
+        let ld = ElfBuilder.ldso(arch: .amd64, textVaddr: 0x1000, textMemsz: 0x2000, sites: [SyscallSite(offset: 0x1100, sysno: 158)])
+        let lib = ElfBuilder.sharedLibrary(arch: .amd64, textVaddr: 0x1000, textMemsz: 0x4000, sites: [SyscallSite(offset: 0x1100, sysno: 5)]).build()
+        let pos: UInt64 = 0x7f00_0000_0000
+        func start(_ policy: RefPolicy) throws -> RefProcess {
+            let (v, p) = RefProcess.exec(
+                program: prog, interpreter: ld.build(), interpreterBase: pos, libc: lib, libcBase: 0x30_0000, libsys: lib,
+                libsysBase: 0x20_0000, arch: Self.amd64, policy: policy)
+            #expect(v == .ok)
+            return try #require(p)
+        }
+        var p = try start(.libsys)
+        #expect(p.libsysText == RefSpan(start: 0x20_1000, end: 0x20_5000) && p.mainIsLdso)
+        #expect(p.step(addr: 0x20_1000, sysno: 300, .plain) == .decided(.ok))
+        #expect(p.step(addr: 0x20_4fff, sysno: 1, .plain) == .decided(.ok))
+        #expect(p.step(addr: pos + 0x1800, sysno: 20, .plain) == .decided(.ok))  // ld.so's text, no pin for 20
+        #expect(p.step(addr: pos + 0x1100, sysno: 158, .fromLibc(threads: 1)) == .decided(.ok))
+        #expect(p.libc?.start == 0x30_1000)
+        #expect(p.step(addr: 0x30_1100, sysno: 5, .plain) == abort)  // libc's region is not libsys's
+        #expect(p.step(addr: 0x20_1000, sysno: 1, .plain) == .deadStep)
+        var edge = try start(.libsys)
+        #expect(edge.step(addr: 0x20_5000, sysno: 1, .plain) == abort)
+        // Other policies ignore libsys: under openbsd its text is in no region.
+        var o = try start(.openbsd)
+        #expect(o.step(addr: 0x20_1000, sysno: 5, .plain) == .decided(.killed(Self.abrt, RefErrno.ENOSYS, "R-PC-7")))
+    }
+
     // MARK: §6
 
     @Test("R-PIN-1..9 in order; R-PIN-5 truncates npins to a signed 32-bit int")
