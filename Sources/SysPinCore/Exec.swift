@@ -131,7 +131,7 @@ public enum ExecRules {
 }
 
 /// A rejection: errno, deciding rule, and what in the file made it fail (LLVM Object/ELF.h style).
-public struct ExecRejection: Error, Hashable, Sendable, CustomStringConvertible {
+public struct ExecRejection: Error, Hashable, Sendable {
     public var errno: OpenBSDErrno
     public var rule: RuleID
     public var detail: String
@@ -143,5 +143,4 @@ public struct ExecRejection: Error, Hashable, Sendable, CustomStringConvertible 
     }
 
     public var verdict: Verdict { .fail(errno, rule) }
-    public var description: String { "\(errno.name) [\(rule.rawValue)]: \(detail)" }
 }

@@ -21,7 +21,7 @@ public enum PinPolicy: String, Hashable, Sendable, CaseIterable, CustomStringCon
 
 /// One allowed call of a strict region: system call `sysno` from the address `start + rel`
 /// (pointer-width arithmetic, R-ARCH-2).
-public struct ExactSite: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct ExactSite: Hashable, Sendable, Comparable {
     public var sysno: UInt32
     public var rel: UInt64
 
@@ -34,8 +34,6 @@ public struct ExactSite: Hashable, Sendable, Comparable, CustomStringConvertible
     public static func < (a: ExactSite, b: ExactSite) -> Bool {
         (a.sysno, a.rel) < (b.sysno, b.rel)
     }
-
-    public var description: String { "\(sysno)@+0x\(String(rel, radix: 16))" }
 }
 
 /// The strict policy's exact site set: a two-choice cuckoo hash of (sysno, rel) pairs.

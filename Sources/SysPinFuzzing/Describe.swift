@@ -59,7 +59,7 @@ public enum FuzzDescribe {
     static func pintable(_ bytes: [UInt8]) -> String {
         let i = FuzzPintable.decode(bytes)
         var out = ["FuzzPintable input: \(bytes.count) bytes"]
-        out.append("arch \(i.arch.name), \(i.isLdso ? "ld.so" : "static program") table, load base \(hex(i.base)), len \(hex(i.len)), delta \(hex(i.delta)), segment \(i.segment.count) bytes")
+        out.append("arch \(i.arch.name), \(i.isLdso ? "ld.so" : "static program") table, policy \(i.policy)\(i.policy == .strict && i.bare ? " (bare region: no site set)" : ""), load base \(hex(i.base)), len \(hex(i.len)), delta \(hex(i.delta)), segment \(i.segment.count) bytes")
         let parse = PinTableReader.parse(filesz: UInt64(i.segment.count), available: i.segment, endian: i.arch.endian, isLdso: i.isLdso, len: i.len)
         for e in parse.entries { out.append("  entry: \(SyscallNames.label(e.sysno)) at offset \(hex(UInt64(e.offset)))") }
         switch parse {

@@ -10,7 +10,9 @@ import SysPinReference
 /// and kbind start of R-PT-16/R-KB-14), INV-REF-PINS (presence, discard rule, entries, pins before
 /// rebasing), INV-REF-REGION (bounds and rebased pins), INV-REF-PINCHECK, INV-REF-PHDR (the core's
 /// program headers against the reference's own read), INV-NPINS / INV-LDSO-KBIND (I-1),
-/// INV-PIN-COMPLETE / INV-PIN-MISSING, INV-LIBELF-PHDR.
+/// INV-PIN-COMPLETE / INV-PIN-MISSING, INV-PT-INPLACE (the in-place record reader against the
+/// copying one), INV-LIBELF-PHDR. The main loader also judges the image as a file open for
+/// writing (R-ELF-6, INV-REF-EXEC).
 public enum FuzzELF {
     public static func run(_ bytes: [UInt8]) throws(InvariantViolation) {
         let refArch: RefArch
@@ -55,6 +57,11 @@ public enum FuzzELF {
             let strict = plan.hasInterp ? nil : ProcessModel.exec(program: bytes, base: base, interpreter: nil, arch: arch, policy: .strict).1?.main
             try compareTable(plan.pinLayout.map { ($0.parse, $0.region) }, r.pin, strict: strict, isLdso: false, arch: arch, at: at)
         }
+        // R-ELF-6 in its place among the header checks: the same image, open for writing.
+        try RefCompare.results(
+            ExecLoaders.loadMain(bytes, arch: arch, base: 0, openForWrite: true),
+            RefElf.loadMain(bytes, arch: ra, base: 0, openForWrite: true), "INV-REF-EXEC",
+            "\(arch.name) main loader, file open for writing")
         for pos in positions(arch) {
             let at = "\(arch.name) interpreter loader at 0x\(String(pos, radix: 16))"
             let core = ExecLoaders.loadInterpreter(bytes, arch: arch, pos: pos)
@@ -121,6 +128,15 @@ public enum FuzzELF {
         try RefCompare.results(core, ref, "INV-REF-PHDR", "\(arch.name) header read")
         guard case .success(let image) = core, case .success(let mine) = ref else { return }
         try require(image.phdrs.map(RefPhdr.init) == mine.phdrs, "INV-REF-PHDR", "\(arch.name): core and reference read different program headers")
+        // The in-place record reader (`entries(in:)`, for callers that avoid the copy) reads what
+        // the copying one reads from the segment's bytes inside the file.
+        for seg in image.phdrs where seg.type == .openbsdSyscalls {
+            let copied = PinTableReader.entries(image.bytesAvailable(offset: seg.offset, length: seg.filesz), endian: image.header.endian)
+            let inPlace = PinTableReader.entries(in: image.view, offset: seg.offset, length: seg.filesz)
+            try require(
+                inPlace == copied, "INV-PT-INPLACE",
+                "\(arch.name): in-place reader \(inPlace.count) entries, copying reader \(copied.count)")
+        }
         // With no program headers there is nothing to compare; without the LibElf trait (a build
         // with Swift alone) the reference read above is the only comparison.
         if image.phdrs.isEmpty { return }

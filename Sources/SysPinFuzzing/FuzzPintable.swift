@@ -1,7 +1,8 @@
 import SysPinCore
 import SysPinReference
 
-/// FuzzPintable: a 14-byte prefix chooses arch, loader, policy (flags bits 1–2, all four), load base, span length and text
+/// FuzzPintable: a 14-byte prefix chooses arch, loader, policy (flags bits 1–2, all four; bit 3
+/// under strict: the region checked bare, with no site set attached), load base, span length and text
 /// delta; the rest is the raw PT_OPENBSD_SYSCALLS segment → pins table and region, compared with
 /// the reference's parse (INV-REF-PARSE: discard rule, entries, pins), its rebasing (INV-REF-REGION)
 /// and its pin check on probes under the drawn policy (INV-REF-PINCHECK); plus I-1 (INV-NPINS,
@@ -13,6 +14,9 @@ public enum FuzzPintable {
         var arch: Arch
         var isLdso: Bool
         var policy: PinPolicy
+        /// Under strict: check the region as installed without recorded sites (its precise pins
+        /// only, `PinCheck` D-STRICT), which the reference sees as a site set built from no entries.
+        var bare: Bool
         var base: UInt64
         var len: UInt64
         var delta: UInt64
@@ -25,10 +29,11 @@ public enum FuzzPintable {
         let flags = r.u8()
         let isLdso = flags & 1 == 1
         let policy = FuzzReader.policy(low: flags & 2 != 0, high: flags & 4 != 0)  // bits the layout left unused
+        let bare = flags & 8 != 0  // another unused bit
         let base = (UInt64(r.u32()) << 12) & arch.addressMask  // a page-aligned load base
         let len = UInt64(r.u32())
         let delta = UInt64(r.u32()) % (len + 1)
-        return Input(arch: arch, isLdso: isLdso, policy: policy, base: base, len: len, delta: delta, segment: r.rest())
+        return Input(arch: arch, isLdso: isLdso, policy: policy, bare: bare, base: base, len: len, delta: delta, segment: r.rest())
     }
 
     public static func run(_ bytes: [UInt8]) throws(InvariantViolation) {
@@ -50,11 +55,12 @@ public enum FuzzPintable {
         let mask = arch.addressMask
         var region = PinRegion.adjusted(pins: pins, start: base, len: len, delta: delta, mask: mask)
         let r = RefPins.rebase(refPins, start: base, len: len, delta: delta, arch: ra)
-        let sites = RefPins.strictSites(pins: r.pins, start: r.start, recorded: ref.entries, origin: base, arch: ra)
+        let bare = input.policy == .strict && input.bare
+        let sites = RefPins.strictSites(pins: r.pins, start: r.start, recorded: bare ? [] : ref.entries, origin: base, arch: ra)
         let refTable = RefTable(start: r.start, end: r.end, pins: r.pins, sites: sites)
         try RefCompare.tables(region, refTable, "INV-REF-REGION", at)
         try PinInvariants.completeness(region: region, entries: parse.entries, delta: delta, isLdso: isLdso, arch: arch)
-        if input.policy == .strict {
+        if input.policy == .strict && !bare {
             region = region.withStrictSites(recorded: parse.entries, origin: base, mask: mask)
         }
         try RefProbes.pinCheck(
