@@ -73,6 +73,37 @@ FRAME = re.compile(r"^\s*#(\d+) 0x[0-9a-f]+ in (.+?)(?: /\S+)?$")
 INVARIANT = re.compile(r"^(INV-[A-Z0-9-]+):")
 
 
+# The environment of every fuzz run, replay and minimisation: no Swift backtracer (the sanitizer
+# prints the stack), and pinned hash seeding so a Set or Dictionary iterates in the same order on
+# every run and a reproducer behaves the same everywhere.
+FUZZ_ENV = {"SWIFT_BACKTRACE": "enable=no", "SWIFT_DETERMINISTIC_HASHING": "1"}
+
+
+def fuzz_env(**extra):
+    return dict(os.environ, **FUZZ_ENV, **extra)
+
+
+# libFuzzer's proof that the binary is instrumented: "INITED cov: N ..." (a fork-mode parent prints
+# no INITED line; its first progress line with cov: > 0 is the same proof).
+PROGRESS_COV = re.compile(r"#\d+:?\s+(?:\w+\s+)?cov: (\d+)")
+
+
+def coverage_started(log_text):
+    """True when libFuzzer's output shows coverage instrumentation at work."""
+    for line in log_text.splitlines():
+        if "INITED" in line and "cov:" in line:
+            return True
+        m = PROGRESS_COV.search(line)
+        if m and int(m.group(1)) > 0:
+            return True
+    return False
+
+
+def started(log_text):
+    """True when libFuzzer got as far as running inputs (an INITED or a progress line)."""
+    return any("INITED" in line or PROGRESS_COV.search(line) for line in log_text.splitlines())
+
+
 def log(msg):
     print(f"[{os.path.basename(sys.argv[0])}] {msg}", flush=True)
 
@@ -166,8 +197,6 @@ def demangle_short(fn):
 
 
 def run_input(binary, path, extra_env=None, timeout=60):
-    env = dict(os.environ, SWIFT_BACKTRACE="enable=no", ASAN_OPTIONS="dedup_token_length=3:detect_leaks=1")
-    if extra_env:
-        env.update(extra_env)
+    env = fuzz_env(ASAN_OPTIONS="dedup_token_length=3:detect_leaks=1", **(extra_env or {}))
     p = subprocess.run([binary, path], capture_output=True, text=True, env=env, timeout=timeout)
     return p.returncode, p.stdout + p.stderr
