@@ -61,9 +61,27 @@ def location_args():
         out += ["--bin-dir", BIN_DIR]
     return out
 
-# Frames that say how a Swift program stopped, not where the bug is: dropped before taking the
-# top frames of a signature, or every fatalError would merge into one crash.
-RUNTIME_FRAME = re.compile(
+# Frames that say how a program stopped, not where the bug is (ClusterFuzz's stack_analyzer drops
+# the same kinds): sanitizer and libFuzzer/AFL++ driver frames, the Swift runtime and standard
+# library (`Swift runtime failure: …`, `_assertionFailure`, `fatalError`, `swift_*`, `$ss…`/`$sS…`
+# mangled stdlib symbols, `Swift.…` demangled ones), libc's abort path, syspin's FuzzHarness.
+# Dropped before taking the top frames of a signature, or every trap would merge into one crash.
+# Matched as prefixes or whole names, so a user function such as `abortIfTruncated` stays.
+RUNTIME_PREFIX = re.compile(
+    r"^(__sanitizer|__asan|__lsan|__ubsan|__msan|__interceptor|__interception|__sancov|"
+    r"fuzzer::|LLVMFuzzer|afl_|__afl|_afl|__cmplog|"
+    r"Swift runtime failure|swift_|_swift_|swift::|\$ss\d|\$sS[A-Za-z]|Swift\.|\(extension in Swift\)|"
+    r"__GI_|__libc|__pthread|__clone|"
+    r"(_assertionFailure|_fatalErrorMessage|fatalError|preconditionFailure|assertionFailure|"
+    r"abort|raise|gsignal|pthread_kill|start_thread|_start|main)(?=$|\(|\s))")
+RUNTIME_ANYWHERE = re.compile(r"(FuzzHarness|libswiftCore|libc\.so|libFuzzer|afl-compiler-rt|libAFLDriver)")
+
+
+def is_runtime_frame(fn):
+    return bool(RUNTIME_PREFIX.match(fn) or RUNTIME_ANYWHERE.search(fn))
+
+
+FRAME = re.compile(
     r"(__sanitizer|__asan|__lsan|__interceptor|fuzzer::|libFuzzer|LLVMFuzzer|"
     r"Swift runtime failure|swift_|_swift_|fatalError|precondition|assertionFailure|"
     r"_assertionFailure|abort|raise|__libc|__GI_|libc\.so|libswiftCore|FuzzHarness|"
@@ -177,7 +195,7 @@ def signature(output):
             continue
         in_stack = True
         fn = m.group(2).strip()
-        if RUNTIME_FRAME.search(fn):
+        if is_runtime_frame(fn):
             continue
         frames.append(demangle_short(fn))
         if len(frames) == 3:
