@@ -22,7 +22,7 @@ BIN_DIR = None
 
 def add_location_args(parser):
     parser.add_argument("--fuzz-package", metavar="DIR", default=os.environ.get("SYSPIN_FUZZ_PACKAGE"),
-                        help="fuzz package with Sources/<target> and dicts/ (default: Fuzzers/)")
+                        help="fuzz package with targets.txt, Sources/<target> and dicts/ (default: Fuzzers/)")
     parser.add_argument("--corpus-root", metavar="DIR", default=os.environ.get("SYSPIN_CORPUS_ROOT"),
                         help="folder of <target>/ corpora (default: Corpus/)")
     parser.add_argument("--bin-dir", metavar="DIR", default=os.environ.get("SYSPIN_FUZZ_BIN_DIR"),
@@ -39,8 +39,8 @@ def configure(args):
         CORPUS_ROOT = os.path.abspath(args.corpus_root)
     if args.bin_dir:
         BIN_DIR = os.path.abspath(args.bin_dir)
-    if not os.path.isdir(os.path.join(FUZZ_PACKAGE, "Sources")):
-        return f"{FUZZ_PACKAGE}: no Sources/ folder of fuzz targets"
+    if not os.path.isfile(os.path.join(FUZZ_PACKAGE, "targets.txt")):
+        return f"{FUZZ_PACKAGE}: no targets.txt (the list of fuzz targets)"
     if not is_default_package() and not BIN_DIR:
         return "--bin-dir is required with --fuzz-package (only Fuzzers/ is built by ci/fuzz-build)"
     return None
@@ -122,21 +122,29 @@ def started(log_text):
     return any("INITED" in line or PROGRESS_COV.search(line) for line in log_text.splitlines())
 
 
+# Corpus/<target>/ layout (CONTRACT.md): the top level holds the merged corpus, regenerable by
+# fuzzing and free for a merge or prune to rewrite; these subfolders are kept as they are:
+# seeds/ (hand- and linker-made, loaded by name by tests and scenarios), regressions/ (inputs that
+# once failed), scenarios/ (FuzzScenario's JSON scenarios with their expected output).
+KEPT_SUBDIRS = ("seeds", "regressions", "scenarios")
+
+
 def log(msg):
     print(f"[{os.path.basename(sys.argv[0])}] {msg}", flush=True)
 
 
-def targets():
-    return sorted(os.listdir(os.path.join(FUZZ_PACKAGE, "Sources")))
+def targets(package=None):
+    """The fuzz package's targets.txt (Fuzzers/targets.txt: the one list), one name a line."""
+    with open(os.path.join(package or FUZZ_PACKAGE, "targets.txt")) as f:
+        return [n for n in (line.split("#", 1)[0].strip() for line in f) if n]
 
 
-def fuzz_bin_dir():
+def fuzz_bin_dir(engine="libfuzzer"):
     if BIN_DIR:
         return BIN_DIR
-    out = subprocess.run(
-        ["swift", "build", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-fuzz"), "--show-bin-path"],
-        cwd=os.path.join(ROOT, "Fuzzers"), capture_output=True, text=True, check=True)
-    return out.stdout.strip()
+    out = subprocess.run([os.path.join(ROOT, "ci", "fuzz-build"), "--engine", engine, "--show-bin-path"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
 
 
 def plain_bin_dir():
@@ -161,6 +169,7 @@ def write_atomic(path, data, tmp_dir=None, before_rename=None):
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
         if before_rename:
             before_rename(tmp)
         os.replace(tmp, path)
