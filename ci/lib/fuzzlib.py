@@ -81,13 +81,7 @@ def is_runtime_frame(fn):
     return bool(RUNTIME_PREFIX.match(fn) or RUNTIME_ANYWHERE.search(fn))
 
 
-FRAME = re.compile(
-    r"(__sanitizer|__asan|__lsan|__interceptor|fuzzer::|libFuzzer|LLVMFuzzer|"
-    r"Swift runtime failure|swift_|_swift_|fatalError|precondition|assertionFailure|"
-    r"_assertionFailure|abort|raise|__libc|__GI_|libc\.so|libswiftCore|FuzzHarness|"
-    r"\$ss\d|StaticString|__pthread|start_thread|_start\b|main\b)"
-)
-FRAME = re.compile(r"^\s*#(\d+) 0x[0-9a-f]+ in (.+?)(?: /\S+)?$")
+FRAME = re.compile(r"^\s*#(\d+) 0x[0-9a-f]+ in (.+?)(?: (/[^\s:]+)(?::(\d+))?(?::\d+)?)?$")
 INVARIANT = re.compile(r"^(INV-[A-Z0-9-]+):")
 
 
@@ -187,13 +181,9 @@ def store_by_sha1(folder, data):
     return path
 
 
-def signature(output):
-    """A crash's signature from its output: the invariant id when an invariant broke, else the top
-    three non-runtime frames of the first sanitizer stack."""
-    for line in output.splitlines():
-        m = INVARIANT.match(line.strip())
-        if m:
-            return m.group(1)
+def top_frames(output, count=3):
+    """The top `count` non-runtime frames of the first stack in `output`, each {function, file,
+    line} (file and line when the symbolizer gave them)."""
     frames = []
     in_stack = False
     for line in output.splitlines():
@@ -206,9 +196,38 @@ def signature(output):
         fn = m.group(2).strip()
         if is_runtime_frame(fn):
             continue
-        frames.append(demangle_short(fn))
-        if len(frames) == 3:
+        frames.append({"function": demangle_short(fn), "file": m.group(3), "line": int(m.group(4)) if m.group(4) else None})
+        if len(frames) == count:
             break
+    return frames
+
+
+def crash_type(output):
+    """What kind of failure: the invariant id when an invariant broke, else the sanitizer's or the
+    Swift runtime's own words (heap-buffer-overflow, swift-runtime-failure, leak, timeout, …)."""
+    for line in output.splitlines():
+        m = INVARIANT.match(line.strip())
+        if m:
+            return m.group(1)
+    m = re.search(r"ERROR: AddressSanitizer: ([\w-]+)", output)
+    if m and m.group(1) != "SEGV":
+        return m.group(1)
+    for pat, name in (("LeakSanitizer", "leak"), ("Swift runtime failure", "swift-runtime-failure"),
+                      ("timeout", "timeout"), ("out-of-memory", "oom"), ("AddressSanitizer: SEGV", "segv"),
+                      ("deadly signal", "signal")):
+        if pat in output:
+            return name
+    return "crash"
+
+
+def signature(output):
+    """A crash's signature from its output: the invariant id when an invariant broke, else the top
+    three non-runtime frames of the first sanitizer stack, behind the kind of failure."""
+    for line in output.splitlines():
+        m = INVARIANT.match(line.strip())
+        if m:
+            return m.group(1)
+    frames = [f["function"] for f in top_frames(output)]
     kind = "crash"
     for pat, name in (("LeakSanitizer", "leak"), ("timeout", "timeout"), ("out-of-memory", "oom"),
                       ("ERROR: AddressSanitizer", "asan"), ("deadly signal", "signal")):
