@@ -18,6 +18,8 @@ DEFAULT_FUZZ_PACKAGE = os.path.join(ROOT, "Fuzzers")
 FUZZ_PACKAGE = DEFAULT_FUZZ_PACKAGE
 CORPUS_ROOT = os.path.join(ROOT, "Corpus")
 BIN_DIR = None
+AFL_BIN_DIR = None
+ENGINES = ("libfuzzer", "afl")
 
 
 def add_location_args(parser):
@@ -28,17 +30,22 @@ def add_location_args(parser):
     parser.add_argument("--bin-dir", metavar="DIR", default=os.environ.get("SYSPIN_FUZZ_BIN_DIR"),
                         help="use the sanitizer binaries in DIR, not built (default: build with ci/fuzz-build "
                              "into .build-fuzz); required with another --fuzz-package")
+    parser.add_argument("--afl-bin-dir", metavar="DIR", default=os.environ.get("SYSPIN_AFL_BIN_DIR"),
+                        help="the AFL++ binaries (default: ci/fuzz-build --engine afl's .build-afl); "
+                             "required for --engine afl|both with another --fuzz-package")
 
 
 def configure(args):
     """Applies --fuzz-package/--corpus-root/--bin-dir; returns an error message or None."""
-    global FUZZ_PACKAGE, CORPUS_ROOT, BIN_DIR
+    global FUZZ_PACKAGE, CORPUS_ROOT, BIN_DIR, AFL_BIN_DIR
     if args.fuzz_package:
         FUZZ_PACKAGE = os.path.abspath(args.fuzz_package)
     if args.corpus_root:
         CORPUS_ROOT = os.path.abspath(args.corpus_root)
     if args.bin_dir:
         BIN_DIR = os.path.abspath(args.bin_dir)
+    if args.afl_bin_dir:
+        AFL_BIN_DIR = os.path.abspath(args.afl_bin_dir)
     if not os.path.isfile(os.path.join(FUZZ_PACKAGE, "targets.txt")):
         return f"{FUZZ_PACKAGE}: no targets.txt (the list of fuzz targets)"
     if not is_default_package() and not BIN_DIR:
@@ -59,6 +66,8 @@ def location_args():
         out += ["--corpus-root", CORPUS_ROOT]
     if BIN_DIR:
         out += ["--bin-dir", BIN_DIR]
+    if AFL_BIN_DIR:
+        out += ["--afl-bin-dir", AFL_BIN_DIR]
     return out
 
 # Frames that say how a program stopped, not where the bug is (ClusterFuzz's stack_analyzer drops
@@ -134,8 +143,9 @@ def targets(package=None):
 
 
 def fuzz_bin_dir(engine="libfuzzer"):
-    if BIN_DIR:
-        return BIN_DIR
+    given = AFL_BIN_DIR if engine == "afl" else BIN_DIR
+    if given or not is_default_package():
+        return given
     out = subprocess.run([os.path.join(ROOT, "ci", "fuzz-build"), "--engine", engine, "--show-bin-path"],
                          capture_output=True, text=True, check=True)
     return out.stdout.strip().splitlines()[-1]
@@ -244,5 +254,8 @@ def demangle_short(fn):
 
 def run_input(binary, path, extra_env=None, timeout=60):
     env = fuzz_env(ASAN_OPTIONS="dedup_token_length=3:detect_leaks=1", **(extra_env or {}))
-    p = subprocess.run([binary, path], capture_output=True, text=True, env=env, timeout=timeout)
+    try:
+        p = subprocess.run([binary, path], capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return -9, f"timeout: still running after {timeout}s\n" + (e.stderr or b"").decode(errors="replace")
     return p.returncode, p.stdout + p.stderr
