@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "SysPinCore", targets: ["SysPinCore"]),
         .library(name: "SysPinScenario", targets: ["SysPinScenario"]),
         .library(name: "SysPinTesting", targets: ["SysPinTesting"]),
+        .library(name: "SysPinReference", targets: ["SysPinReference"]),
         .library(name: "SysPinFuzzing", targets: ["SysPinFuzzing"]),
         .executable(name: "syspin", targets: ["syspin"]),
     ],
@@ -27,8 +28,13 @@ let package = Package(
         .target(name: "SysPinCore"),
         // JSON scenarios and reports (Foundation allowed here).
         .target(name: "SysPinScenario", dependencies: ["SysPinCore"]),
+        // The independent second model (issue 10), written from SPEC.md alone. A target of its own
+        // with NO dependencies at all (not SysPinCore, not even Foundation): the package graph
+        // itself proves that it shares no code with the model it checks. SysPinTesting re-exports
+        // it as the reference model of the test tooling.
+        .target(name: "SysPinReference"),
         // Builders of ELF images, naive reference model, generators.
-        .target(name: "SysPinTesting", dependencies: ["SysPinCore"]),
+        .target(name: "SysPinTesting", dependencies: ["SysPinCore", "SysPinReference"]),
         // libelf (Debian libelf-dev), the real ELF reader FuzzELF and the benchmarks compare with.
         .systemLibrary(name: "CLibElf", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
         // Property-test generators (swift-property-based); kept out of SysPinTesting so the fuzz
@@ -45,7 +51,8 @@ let package = Package(
         .target(
             name: "SysPinFuzzing",
             dependencies: [
-                "SysPinCore", "SysPinTesting", .target(name: "CLibElf", condition: .when(traits: ["LibElf"])),
+                "SysPinCore", "SysPinTesting", "SysPinReference",
+                .target(name: "CLibElf", condition: .when(traits: ["LibElf"])),
             ]),
         .executableTarget(
             name: "syspin",
@@ -54,10 +61,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The pin check in a loop, for ci/bench-callgrind (instructions per check under callgrind).
+        .executableTarget(name: "syspin-checkloop", dependencies: ["SysPinCore"]),
         .testTarget(
             name: "SysPinCoreTests",
             dependencies: [
-                "SysPinCore", "SysPinTesting", "SysPinScenario", "SysPinFuzzing", "SysPinGenerators",
+                "SysPinCore", "SysPinTesting", "SysPinReference", "SysPinScenario", "SysPinFuzzing", "SysPinGenerators",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: []

@@ -17,7 +17,8 @@ let package = Package(
     name: "SysPinBenchmarks",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(name: "syspin", path: ".."),
+        // LibElf: the fuzz targets' logic as the fuzz build links it (FuzzELF's libelf differential).
+        .package(name: "syspin", path: "..", traits: ["LibElf"]),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -28,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CElf", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
         benchmarkTarget("PinCheck", ["CPinCheck", .product(name: "SysPinCore", package: "syspin")]),
         benchmarkTarget("ExecParse", ["CElf", .product(name: "SysPinCore", package: "syspin")]),
+        // Every corpus input through its fuzz target's logic, plain release build (ci/fuzz-bench).
+        benchmarkTarget("FuzzReplay", [.product(name: "SysPinFuzzing", package: "syspin")]),
         benchmarkTarget(
             "KbindValidation",
             [.product(name: "SysPinCore", package: "syspin"), .product(name: "SysPinTesting", package: "syspin")]),

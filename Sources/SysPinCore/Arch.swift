@@ -17,7 +17,7 @@ public enum Endian: UInt8, Hashable, Sendable {
 
 /// Per-architecture parameters (SPEC §3). Values the SPEC marks UNVERIFIED were checked against
 /// the OpenBSD tree where possible; see docs/decisions.md.
-public struct Arch: Hashable, Sendable, CustomStringConvertible {
+public struct Arch: Hashable, Sendable {
     public var name: String
     public var elfClass: ElfClass
     public var endian: Endian
@@ -57,8 +57,6 @@ public struct Arch: Hashable, Sendable, CustomStringConvertible {
     public var kbindHeaderSize: Int { 2 * pointerBytes }
     /// KBIND_BLOCK_MAX × sizeof(__kbind) + KBIND_DATA_MAX (§2.3).
     public var kbindParamMax: Int { Kbind.blockMax * kbindHeaderSize + Kbind.dataMax }
-
-    public var description: String { name }
 
     // Values from sys/arch/*/include/{exec,vmparam,param}.h and the MD syscall handlers; see
     // docs/decisions.md (D-ARCH). sparc64's D is 0: its saved pc stays on the trap instruction.

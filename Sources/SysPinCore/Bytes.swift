@@ -23,35 +23,20 @@ public struct ByteView: Sendable {
     }
 
     @inlinable
-    public func u8(_ offset: UInt64) -> UInt8? {
-        guard contains(offset: offset, length: 1) else { return nil }
-        return bytes[Int(offset)]
-    }
-
-    @inlinable
-    public func u16(_ offset: UInt64) -> UInt16? {
-        guard let v = uint(offset, width: 2) else { return nil }
-        return UInt16(truncatingIfNeeded: v)
-    }
-
-    @inlinable
     public func u32(_ offset: UInt64) -> UInt32? {
         guard let v = uint(offset, width: 4) else { return nil }
         return UInt32(truncatingIfNeeded: v)
     }
 
-    @inlinable
-    public func u64(_ offset: UInt64) -> UInt64? { uint(offset, width: 8) }
-
-    /// An unsigned integer of `width` bytes (1...8) in this view's byte order.
+    /// An unsigned integer of `width` bytes (2, 4 or 8) in this view's byte order.
     @inlinable
     public func uint(_ offset: UInt64, width: Int) -> UInt64? {
         guard contains(offset: offset, length: UInt64(width)) else { return nil }
         return Self.decode(bytes, at: Int(offset), width: width, endian: endian)
     }
 
-    /// The caller has checked that [start, start + width) lies inside `bytes`. The common widths
-    /// are one unaligned load and at most a byte swap (no per-byte loop, no allocation).
+    /// The caller has checked that [start, start + width) lies inside `bytes`; `width` is 2, 4 or
+    /// 8. Each is one unaligned load and at most a byte swap (no per-byte loop, no allocation).
     @inlinable
     static func decode(_ bytes: [UInt8], at start: Int, width: Int, endian: Endian) -> UInt64 {
         bytes.withUnsafeBytes { raw in
@@ -62,16 +47,12 @@ public struct ByteView: Sendable {
             case 4:
                 let x = raw.loadUnaligned(fromByteOffset: start, as: UInt32.self)
                 return UInt64(endian == .little ? UInt32(littleEndian: x) : UInt32(bigEndian: x))
-            case 2:
+            default:
+                // Every field the model reads is 2, 4 or 8 bytes wide (ELF header and phdr fields,
+                // pin table records, kbind pointers): any other width is a caller's bug.
+                precondition(width == 2)
                 let x = raw.loadUnaligned(fromByteOffset: start, as: UInt16.self)
                 return UInt64(endian == .little ? UInt16(littleEndian: x) : UInt16(bigEndian: x))
-            default:
-                var v: UInt64 = 0
-                for i in 0..<width {
-                    let b = UInt64(raw[endian == .little ? start + width - 1 - i : start + i])
-                    v = v << 8 | b
-                }
-                return v
             }
         }
     }

@@ -1,8 +1,8 @@
 /// ELF program-header type: an open newtype, so unknown values are representable (gimli-rs/object).
-public struct SegmentType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct SegmentType: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
-    public init(_ rawValue: UInt32) { self.rawValue = rawValue }
+    public init(_ rawValue: UInt32) { self.init(rawValue: rawValue) }
 
     public static let null = SegmentType(0)
     public static let load = SegmentType(1)
@@ -20,25 +20,10 @@ public struct SegmentType: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let openbsdWXNeeded = SegmentType(0x65a3_dbe7)
     public static let openbsdNoBTCFI = SegmentType(0x65a3_dbe8)
     public static let openbsdSyscalls = SegmentType(0x65a3_dbe9)
-
-    static let names: [(SegmentType, String)] = [
-        (.null, "NULL"), (.load, "LOAD"), (.dynamic, "DYNAMIC"), (.interp, "INTERP"), (.note, "NOTE"),
-        (.shlib, "SHLIB"), (.phdr, "PHDR"), (.tls, "TLS"), (.gnuEHFrame, "GNU_EH_FRAME"),
-        (.gnuStack, "GNU_STACK"), (.gnuRelro, "GNU_RELRO"), (.openbsdMutable, "OPENBSD_MUTABLE"),
-        (.openbsdRandomize, "OPENBSD_RANDOMIZE"), (.openbsdWXNeeded, "OPENBSD_WXNEEDED"),
-        (.openbsdNoBTCFI, "OPENBSD_NOBTCFI"), (.openbsdSyscalls, "OPENBSD_SYSCALLS"),
-    ]
-
-    public var name: String {
-        for (t, n) in Self.names where t == self { return n }
-        return "0x" + String(rawValue, radix: 16)
-    }
-
-    public var description: String { name }
 }
 
 /// e_type as an open newtype.
-public struct ElfType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct ElfType: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
@@ -58,8 +43,6 @@ public struct ElfType: RawRepresentable, Hashable, Sendable, CustomStringConvert
         default: return "0x" + String(rawValue, radix: 16)
         }
     }
-
-    public var description: String { name }
 }
 
 public enum ProgramFlags {

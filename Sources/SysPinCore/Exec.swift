@@ -109,7 +109,8 @@ public enum ExecRules {
         let mask: UInt64 = image.header.elfClass == .elf32 ? 0xFFFF_FFFF : .max
         func round4(_ x: UInt32) -> UInt64 { UInt64((x &+ 3) & ~3) }
         var found = false
-        for ph in image.phdrs where ph.type == .note && ph.filesz <= 1024 {
+        // A zero-byte read succeeds wherever it points (and finds no note).
+        for ph in image.phdrs where ph.type == .note && ph.filesz <= 1024 && ph.filesz > 0 {
             guard view.contains(offset: ph.offset, length: ph.filesz) else { return found }
             // The whole segment lies inside the file (checked above); offsets are relative to it.
             var off: UInt64 = 0
@@ -130,7 +131,7 @@ public enum ExecRules {
 }
 
 /// A rejection: errno, deciding rule, and what in the file made it fail (LLVM Object/ELF.h style).
-public struct ExecRejection: Error, Hashable, Sendable, CustomStringConvertible {
+public struct ExecRejection: Error, Hashable, Sendable {
     public var errno: OpenBSDErrno
     public var rule: RuleID
     public var detail: String
@@ -142,5 +143,4 @@ public struct ExecRejection: Error, Hashable, Sendable, CustomStringConvertible 
     }
 
     public var verdict: Verdict { .fail(errno, rule) }
-    public var description: String { "\(errno.name) [\(rule.rawValue)]: \(detail)" }
 }

@@ -1,18 +1,43 @@
-/// Counts table probes on the check path (P6 cost budget). Production code passes `NoProbeCount`,
-/// which the optimiser removes entirely.
-public protocol ProbeCounter {
-    mutating func probe()
+/// What the pin check reads of a region: its bounds, its pins[] one element at a time, and its
+/// strict site set one slot at a time. `PinRegion` is the production storage (plain arrays, each
+/// read one load); P6 hands the check a storage that counts every element and slot read, so the
+/// check's cost is measured where a lookup cannot hide it (a scan reads more elements, whatever
+/// the check says about itself). The check is generic over the storage and specialised, so the
+/// production path is the same code with no indirection.
+public protocol PinStorage {
+    associatedtype Sites: ExactSiteSlots
+    var start: UInt64 { get }
+    var end: UInt64 { get }
+    var npins: Int { get }
+    /// pins[i] for 0 ≤ i < npins: one element read.
+    func pinElement(_ i: Int) -> UInt32
+    /// The strict policy's exact site set, nil when the region has none.
+    var siteSlots: Sites? { get }
 }
 
-public struct NoProbeCount: ProbeCounter {
-    public init() {}
-    @inlinable public mutating func probe() {}
+/// The slots of a strict region's exact site set (`ExactSiteSet`'s layout): a lookup reads at most
+/// two of them.
+public protocol ExactSiteSlots {
+    /// Number of sites; 0 means no slot may be read.
+    var siteCount: Int { get }
+    var hashSeed: UInt64 { get }
+    /// Slot count − 1 (the slot count is a power of two).
+    var slotMask: Int { get }
+    /// Slot i, 0 ≤ i ≤ slotMask: one slot read.
+    func slot(_ i: Int) -> ExactSite
 }
 
-public struct ProbeTally: ProbeCounter {
-    public var probes = 0
-    public init() {}
-    @inlinable public mutating func probe() { probes += 1 }
+extension ExactSiteSlots {
+    /// Whether (sysno, rel) is in the set: reads the key's two candidate slots at most.
+    @inlinable
+    public func contains(sysno: UInt32, rel: UInt64) -> Bool {
+        if siteCount == 0 { return false }
+        let (a, b) = ExactSiteSet.positions(sysno: sysno, rel: rel, seed: hashSeed, mask: slotMask)
+        let x = slot(a)
+        if x.sysno == sysno && x.rel == rel { return true }
+        let y = slot(b)
+        return y.sysno == sysno && y.rel == rel
+    }
 }
 
 /// What pin_check decided, in one byte. The check path computes this and nothing else (no
@@ -56,20 +81,20 @@ public enum PinDecision: UInt8, Hashable, Sendable {
 /// `trusted` saying where libsys's text is and whether `main` is the runtime linker's.
 public enum PinCheck {
     @inlinable
-    public static func check<C: ProbeCounter>(
-        libc: PinRegion?, main: PinRegion?, sigtramp: UInt64?, addr: UInt64, code: UInt32,
-        mask: UInt64, policy: PinPolicy = .openbsd, trusted: TrustedText = TrustedText(), counter: inout C
+    public static func check<R: PinStorage>(
+        libc: R?, main: R?, sigtramp: UInt64?, addr: UInt64, code: UInt32,
+        mask: UInt64, policy: PinPolicy = .openbsd, trusted: TrustedText = TrustedText()
     ) -> Verdict {
         decide(
             libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: code, mask: mask, policy: policy,
-            trusted: trusted, counter: &counter
+            trusted: trusted
         ).verdict
     }
 
     @inlinable
-    public static func decide<C: ProbeCounter>(
-        libc: PinRegion?, main: PinRegion?, sigtramp: UInt64?, addr: UInt64, code: UInt32,
-        mask: UInt64, policy: PinPolicy = .openbsd, trusted: TrustedText = TrustedText(), counter: inout C
+    public static func decide<R: PinStorage>(
+        libc: R?, main: R?, sigtramp: UInt64?, addr: UInt64, code: UInt32,
+        mask: UInt64, policy: PinPolicy = .openbsd, trusted: TrustedText = TrustedText()
     ) -> PinDecision {
         if policy.isRegionGranular {
             return RegionPolicies.decide(
@@ -77,10 +102,10 @@ public enum PinCheck {
         }
         // R-PC-4: libc first, then the program's (or ld.so's) region, then the trampoline.
         if let l = libc, l.start <= addr, addr < l.end {
-            return decide(in: l, addr: addr, code: code, mask: mask, policy: policy, counter: &counter)
+            return decide(in: l, addr: addr, code: code, mask: mask, policy: policy)
         }
         if let m = main, m.start <= addr, addr < m.end {
-            return decide(in: m, addr: addr, code: code, mask: mask, policy: policy, counter: &counter)
+            return decide(in: m, addr: addr, code: code, mask: mask, policy: policy)
         }
         if let t = sigtramp, t == addr {
             // R-PC-5: only sigreturn may come from the trampoline.
@@ -91,38 +116,50 @@ public enum PinCheck {
 
     /// The decision once `region` holds the address.
     @inlinable
-    static func decide<C: ProbeCounter>(
-        in region: PinRegion, addr: UInt64, code: UInt32, mask: UInt64, policy: PinPolicy, counter: inout C
+    static func decide<R: PinStorage>(
+        in region: R, addr: UInt64, code: UInt32, mask: UInt64, policy: PinPolicy
     ) -> PinDecision {
         if policy == .strict {
-            if let sites = region.exactSites {
+            if let sites = region.siteSlots {
                 let rel = (addr &- region.start) & mask
-                return sites.contains(sysno: code, rel: rel, counter: &counter) ? .allow : .notRecorded
+                return sites.contains(sysno: code, rel: rel) ? .allow : .notRecorded
             }
             // A region installed without recorded sites: its precise pins only; a marker slot has
             // no site to accept.
-            let v = region.pin(code, counter: &counter)
-            return v != 0 && v != multipleSitesPin && region.site(of: v, mask: mask) == addr ? .allow : .notRecorded
+            let v = pin(region, code)
+            return v != 0 && v != multipleSitesPin && site(region, v, mask) == addr ? .allow : .notRecorded
         }
         // code ≥ npins reads as 0, so both "no pin" cases of R-PC-7 are one test.
-        let v = region.pin(code, counter: &counter)
+        let v = pin(region, code)
         if v == 0 { return .noPin }
-        if region.site(of: v, mask: mask) == addr { return .allow }
+        if site(region, v, mask) == addr { return .allow }
         // R-PC-8: the multiple-sites marker accepts any address in the region.
         if v == multipleSitesPin { return .allow }
         return .otherSite  // a precise pin for another site (R-PT-10)
     }
+
+    /// pins[code], 0 past the end: one element read (P6).
+    @inlinable
+    static func pin<R: PinStorage>(_ region: R, _ code: UInt32) -> UInt32 {
+        let i = Int(code)
+        guard i < region.npins else { return 0 }
+        return region.pinElement(i)
+    }
+
+    /// The address a precise pin `v` allows (§7.2 "region.start + v", R-ARCH-2 widths).
+    @inlinable
+    static func site<R: PinStorage>(_ region: R, _ v: UInt32, _ mask: UInt64) -> UInt64 {
+        (region.start &+ UInt64(v)) & mask
+    }
 }
 
-extension PinRegion {
-    /// pins[code] (one probe), 0 past the end.
+extension PinRegion: PinStorage {
+    /// Bounds-checked by the caller (`PinCheck.pin`): one load.
     @inlinable
-    func pin<C: ProbeCounter>(_ code: UInt32, counter: inout C) -> UInt32 {
-        let i = Int(code)
-        return pins.withUnsafeBufferPointer { p in
-            guard i < p.count else { return 0 }
-            counter.probe()
-            return p[i]
-        }
+    public func pinElement(_ i: Int) -> UInt32 {
+        pins.withUnsafeBufferPointer { $0[i] }
     }
+
+    @inlinable
+    public var siteSlots: ExactSiteSet? { exactSites }
 }

@@ -136,10 +136,9 @@ extension ProcessState {
         // table with it (undefined behaviour). Modelled like a number past every table's npins:
         // the "no pin" kill in a region, EPERM at the trampoline, ENOSYS elsewhere.
         let code = sysno < 0 || sysno > Int64(UInt32.max) ? config.maxSyscall : UInt32(sysno)
-        var noCount = NoProbeCount()
         let pin = PinCheck.check(
             libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: code,
-            mask: arch.addressMask, policy: policy, trusted: trusted, counter: &noCount)
+            mask: arch.addressMask, policy: policy, trusted: trusted)
         if let s = pin.signal {
             killedBy = s
             return .decided(pin, writes: [])

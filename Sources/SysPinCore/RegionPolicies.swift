@@ -70,8 +70,8 @@ public enum RegionPolicies {
     /// Under both, an address in no trusted text falls through to the trampoline rule (R-PC-5)
     /// exactly as under openbsd.
     @inlinable
-    public static func decide(
-        libc: PinRegion?, main: PinRegion?, trusted: TrustedText, sigtramp: UInt64?, addr: UInt64, code: UInt32,
+    public static func decide<R: PinStorage>(
+        libc: R?, main: R?, trusted: TrustedText, sigtramp: UInt64?, addr: UInt64, code: UInt32,
         policy: PinPolicy
     ) -> PinDecision {
         let denial: PinDecision

@@ -21,7 +21,7 @@ public enum PinPolicy: String, Hashable, Sendable, CaseIterable, CustomStringCon
 
 /// One allowed call of a strict region: system call `sysno` from the address `start + rel`
 /// (pointer-width arithmetic, R-ARCH-2).
-public struct ExactSite: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct ExactSite: Hashable, Sendable, Comparable {
     public var sysno: UInt32
     public var rel: UInt64
 
@@ -34,8 +34,6 @@ public struct ExactSite: Hashable, Sendable, Comparable, CustomStringConvertible
     public static func < (a: ExactSite, b: ExactSite) -> Bool {
         (a.sysno, a.rel) < (b.sysno, b.rel)
     }
-
-    public var description: String { "\(sysno)@+0x\(String(rel, radix: 16))" }
 }
 
 /// The strict policy's exact site set: a two-choice cuckoo hash of (sysno, rel) pairs.
@@ -44,8 +42,9 @@ public struct ExactSite: Hashable, Sendable, Comparable, CustomStringConvertible
 /// sites, so the strict check stays O(1) with a bounded probe count (P6). The table has at least
 /// twice as many slots as keys; an insertion that cannot settle after a bounded number of
 /// evictions rebuilds the whole table with the next seed (and, after a few seeds, twice the size).
-/// Seeds come from a fixed sequence, so a table is a pure function of its keys.
-public struct ExactSiteSet: Hashable, Sendable {
+/// Seeds come from a fixed sequence, so a table is a pure function of its keys. The lookup is
+/// `ExactSiteSlots.contains`, shared with the counting storage of P6.
+public struct ExactSiteSet: Hashable, Sendable, ExactSiteSlots {
     /// Slot contents; an empty slot has `sysno == emptySysno` (no pins array is that long).
     @usableFromInline var slots: [ExactSite]
     @usableFromInline var seed: UInt64
@@ -92,25 +91,18 @@ public struct ExactSiteSet: Hashable, Sendable {
     /// Benchmarks): slot i holds a site, or `sysno == UInt32.max` when empty; a key's slots are
     /// `positions` of fmix64(rel × 0x9E3779B97F4A7C15 ^ (sysno + seed)).
     public var slotTable: [ExactSite] { slots }
-    public var hashSeed: UInt64 { seed }
+
+    @inlinable public var siteCount: Int { count }
+    @inlinable public var hashSeed: UInt64 { seed }
+    @inlinable public var slotMask: Int { indexMask }
+
+    /// Masked by `slotMask` = slots.count − 1 in every lookup: no bounds check needed.
+    @inlinable
+    public func slot(_ i: Int) -> ExactSite { slots.withUnsafeBufferPointer { $0[i] } }
 
     /// All sites, sorted.
     public var sites: [ExactSite] {
         slots.filter { $0.sysno != Self.emptySysno }.sorted()
-    }
-
-    /// Whether (sysno, rel) is in the set; one `counter.probe()` per slot read (at most two).
-    @inlinable
-    public func contains<C: ProbeCounter>(sysno: UInt32, rel: UInt64, counter: inout C) -> Bool {
-        if count == 0 { return false }
-        let (a, b) = Self.positions(sysno: sysno, rel: rel, seed: seed, mask: indexMask)
-        // a and b are masked by indexMask = slots.count − 1: no bounds check needed.
-        return slots.withUnsafeBufferPointer { t in
-            counter.probe()
-            if t[a].sysno == sysno && t[a].rel == rel { return true }
-            counter.probe()
-            return t[b].sysno == sysno && t[b].rel == rel
-        }
     }
 
     /// The key's two candidate slots, distinct whenever the table has two or more slots.

@@ -27,19 +27,11 @@ public struct OpenBSDErrno: RawRepresentable, Hashable, Sendable, CustomStringCo
         return "E\(rawValue)"
     }
 
-    public init?(name: String) {
-        for (e, n) in Self.names where n == name {
-            self = e
-            return
-        }
-        return nil
-    }
-
     public var description: String { name }
 }
 
 /// Signals that end a process in this model.
-public struct KillSignal: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct KillSignal: RawRepresentable, Hashable, Sendable {
     public var rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
@@ -56,24 +48,19 @@ public struct KillSignal: RawRepresentable, Hashable, Sendable, CustomStringConv
         default: return "SIG\(rawValue)"
         }
     }
-
-    public var description: String { name }
 }
 
 /// A SPEC rule id such as `R-ELF-2`.
-public struct RuleID: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral,
-    CustomStringConvertible
-{
+public struct RuleID: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { self.rawValue = value }
-    public var description: String { rawValue }
+    public init(stringLiteral value: String) { self.init(rawValue: value) }
 }
 
 /// The outcome of one kernel decision: success, an errno returned to the caller, or the process
 /// killed by a signal (with the errno the kernel computed, if any). Decisions are values so they
 /// can be compared, printed and serialised (swift-certificates' policy results).
-public struct Verdict: Hashable, Sendable, CustomStringConvertible {
+public struct Verdict: Hashable, Sendable {
     /// nil when the call succeeded (or, for kills without errno, when there is none).
     public var errno: OpenBSDErrno?
     public var signal: KillSignal?
@@ -103,18 +90,5 @@ public struct Verdict: Hashable, Sendable, CustomStringConvertible {
     public var result: String {
         if let errno { return errno.name }
         return signal == nil ? "ok" : "killed"
-    }
-
-    /// The result with the errno's number, for people: "ENOEXEC (errno 8)".
-    public var resultWithNumber: String {
-        if let errno { return "\(errno.name) (errno \(errno.rawValue))" }
-        return result
-    }
-
-    public var description: String {
-        var s = result
-        if let signal { s += " +\(signal.name)" }
-        if let rule { s += " [\(rule.rawValue)]" }
-        return s
     }
 }

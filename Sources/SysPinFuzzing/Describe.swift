@@ -52,7 +52,7 @@ public enum FuzzDescribe {
     static func pintable(_ bytes: [UInt8]) -> String {
         let i = FuzzPintable.decode(bytes)
         var out = ["FuzzPintable input: \(bytes.count) bytes"]
-        out.append("arch \(i.arch.name), \(i.isLdso ? "ld.so" : "static program") table, load base \(hex(i.base)), len \(hex(i.len)), delta \(hex(i.delta)), segment \(i.segment.count) bytes")
+        out.append("arch \(i.arch.name), \(i.isLdso ? "ld.so" : "static program") table, policy \(i.policy)\(i.policy == .strict && i.bare ? " (bare region: no site set)" : ""), load base \(hex(i.base)), len \(hex(i.len)), delta \(hex(i.delta)), segment \(i.segment.count) bytes")
         let parse = PinTableReader.parse(filesz: UInt64(i.segment.count), available: i.segment, endian: i.arch.endian, isLdso: i.isLdso, len: i.len)
         for e in parse.entries { out.append("  entry: \(SyscallNames.label(e.sysno)) at offset \(hex(UInt64(e.offset)))") }
         switch parse {
@@ -94,18 +94,21 @@ public enum FuzzDescribe {
         }
     }
 
-    static func steps(_ state: inout ProcessState, _ steps: [(UInt64, Int64, SyscallRequest)]) -> [String] {
+    static func steps(_ state: inout ProcessState, _ steps: [(UInt64, Int64, SyscallRequest?)]) -> [String] {
         steps.enumerated().map { i, s in
             let name = s.1 > 0 && s.1 < Int64(UInt32.max) ? SyscallNames.label(UInt32(s.1)) : "#\(s.1)"
-            let r = state.syscall(addr: s.0, sysno: s.1, s.2)
-            return "  step \(i): \(name) from \(hex(s.0))\(request(s.2)) → \(result(r))"
+            guard let req = s.2 else { return "  step \(i): \(name) from \(hex(s.0)) from_libc → skipped (R-LD-4)" }
+            let r = state.syscall(addr: s.0, sysno: s.1, req)
+            return "  step \(i): \(name) from \(hex(s.0))\(request(req)) → \(result(r))"
         }
     }
 
     static func pinsyscalls(_ bytes: [UInt8]) -> String {
         let i = FuzzPinsyscalls.decode(bytes)
-        var out = ["FuzzPinsyscalls input: \(bytes.count) bytes", "arch \(i.arch.name), once-flag \(i.once ? "set" : "clear"), sigtramp \(i.sigtramp.map(hex) ?? "none")", "main table: \(region(i.main, i.arch))"]
-        var state = ProcessState(arch: i.arch, main: i.main, pinsyscallsUsed: i.once, sigtramp: i.sigtramp)
+        let main = (try? FuzzPinsyscalls.tables(i))?.0
+        var out = ["FuzzPinsyscalls input: \(bytes.count) bytes", "arch \(i.arch.name), policy \(i.policy), once-flag \(i.once ? "set" : "clear"), sigtramp \(i.sigtramp.map(hex) ?? "none")", "main table: \(region(main, i.arch))"]
+        var state = ProcessState(arch: i.arch, main: main, pinsyscallsUsed: i.once, sigtramp: i.sigtramp, policy: i.policy)
+        state.trusted.mainIsRuntimeLinker = i.isLdso
         out += steps(&state, i.steps.map { ($0.addr, $0.sysno, $0.request) })
         out.append("libc table after: \(region(state.libc, i.arch))")
         return out.joined(separator: "\n")
@@ -115,7 +118,9 @@ public enum FuzzDescribe {
         let i = FuzzKbind.decode(bytes)
         var out = ["FuzzKbind input: \(bytes.count) bytes", "arch \(i.arch.name), \(i.viaSyscall ? "through the pin check" : "kbind alone"), kbind state pc \(hex(i.initial.pc)) cookie \(hex(i.initial.cookie))"]
         out += i.mappings.map { "  mapping [\(hex($0.start)), \(hex($0.end))) \($0.writable ? "writable" : "read-only")" }
-        var state = ProcessState(arch: i.arch, main: i.region, kbind: i.initial, mappings: i.mappings)
+        let main = (try? FuzzKbind.tables(i))?.0
+        var state = ProcessState(arch: i.arch, main: main, kbind: i.initial, mappings: i.mappings, policy: i.policy)
+        state.trusted.mainIsRuntimeLinker = i.mainIsLdso
         out += steps(&state, i.calls.map { ($0.addr, Int64(Sysno.kbind), .kbind(param: $0.param, psize: $0.psize, cookie: $0.cookie)) })
         return out.joined(separator: "\n")
     }
@@ -123,12 +128,14 @@ public enum FuzzDescribe {
     static func scenario(_ bytes: [UInt8]) -> String {
         let i = FuzzScenario.decode(bytes)
         var out = ["FuzzScenario input: \(bytes.count) bytes", "arch \(i.arch.name), program \(i.kind) (\(i.program.count) bytes at base \(hex(i.base)))" + (i.interpreter.map { ", ld.so \($0.count) bytes at \(hex(i.interpBase))" } ?? "")]
-        out += i.sites.map { "  site: \(SyscallNames.label($0.sysno)) at offset \(hex(UInt64($0.offset)))" }
-        let (exec, st) = ProcessModel.exec(program: i.program, base: i.base, interpreter: i.interpreter, interpreterBase: i.interpBase, arch: i.arch, sigtramp: i.sigtramp, mappings: i.mappings)
+        out.append("policy \(i.policy), libc \(i.libc.count) bytes at \(hex(i.libcBase))" + (i.libsys.map { ", libsys \($0.count) bytes at \(hex(i.libsysBase))" } ?? ""))
+        let (exec, st) = ProcessModel.exec(program: i.program, base: i.base, interpreter: i.interpreter, interpreterBase: i.interpBase, arch: i.arch, sigtramp: i.sigtramp, mappings: i.mappings, policy: i.policy)
         out.append("exec: \(exec.verdict)" + (exec.detail.map { " — \($0)" } ?? ""))
         guard var state = st else { return out.joined(separator: "\n") }
+        FuzzScenario.addLibsys(i, to: &state)
         out.append("pin table: \(region(state.main, i.arch))")
-        out += steps(&state, i.steps.map { ($0.addr, $0.sysno, $0.request) })
+        let fromLibc = FuzzScenario.libcSubmission(i)
+        out += steps(&state, i.steps.map { ($0.addr, $0.sysno, FuzzScenario.coreRequest($0.request, fromLibc: fromLibc)) })
         return out.joined(separator: "\n")
     }
 }

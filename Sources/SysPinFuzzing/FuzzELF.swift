@@ -1,91 +1,169 @@
 import SysPinCore
-import SysPinTesting
+import SysPinReference
 
-/// FuzzELF: whole image bytes → exec verdict and pin table, checked against itself, the naive
-/// model and libelf.
+/// FuzzELF: whole image bytes → the exec verdict of the main loader (at a few load bases) and of
+/// the interpreter loader (at two positions), each compared whole with the independent reference
+/// (SysPinReference): errno, rule, region bounds, every pin, the raw entries; then the pin check of
+/// the installed table under both policies on probe addresses; then libelf's program headers.
+///
+/// Invariants: INV-REF-ARCH (default arch per CONTRACT), INV-REF-EXEC (verdicts, the once-flag
+/// and kbind start of R-PT-16/R-KB-14), INV-REF-PINS (presence, discard rule, entries, pins before
+/// rebasing), INV-REF-REGION (bounds and rebased pins), INV-REF-PINCHECK, INV-REF-PHDR (the core's
+/// program headers against the reference's own read), INV-NPINS / INV-LDSO-KBIND (I-1),
+/// INV-PIN-COMPLETE / INV-PIN-MISSING, INV-PT-INPLACE (the in-place record reader against the
+/// copying one), INV-LIBELF-PHDR. The main loader also judges the image as a file open for
+/// writing (R-ELF-6, INV-REF-EXEC).
 public enum FuzzELF {
     public static func run(_ bytes: [UInt8]) throws(InvariantViolation) {
-        let first = Inspector.inspect(bytes)
-        let second = Inspector.inspect(bytes)
-        try require(
-            first.verdict == second.verdict && first.pintable?.entries == second.pintable?.entries
-                && first.pintable?.discardedBy == second.pintable?.discardedBy,
-            "INV-DETERMINISM", "inspect gave \(first.verdict) then \(second.verdict)")
-        guard let arch = first.arch else { return }
+        let refArch: RefArch
+        switch (ExecRules.inferArch(bytes), RefElf.deriveArch(bytes)) {
+        case (.success(let c), .success(let r)):
+            try require(c.name == r.name, "INV-REF-ARCH", "core derives \(c.name), reference \(r.name)")
+            refArch = r
+        case (let c, let r):
+            try RefCompare.results(c, r, "INV-REF-ARCH", "default arch")
+            return
+        }
+        let arch = Arch.named(refArch.name)!
         try checkLoaders(bytes, arch: arch)
-        #if LibElf
-            try compareWithLibElf(bytes, arch: arch)
-        #endif
+        try compareWithLibElf(bytes, arch: arch)
+    }
+
+    /// Load bases for the main loader: none, an unaligned one (R-PT-11 truncation), one above 4 GiB
+    /// (R-PT-9's 32-bit delta); positions for ld.so likewise.
+    static func bases(_ arch: Arch) -> [UInt64] {
+        arch.pointerBytes == 8 ? [0, 0x4000_1000, 0x1_0001_3000] : [0, 0x4000_1000]
+    }
+
+    static func positions(_ arch: Arch) -> [UInt64] {
+        arch.pointerBytes == 8 ? [0x2000_0000, 0x7_0000_5000] : [0x2000_0000]
     }
 
     static func checkLoaders(_ bytes: [UInt8], arch: Arch) throws(InvariantViolation) {
-        let mask = arch.addressMask
-        for base: UInt64 in [0, 0x4000_0000] {
-            guard case .success(let plan) = ExecLoaders.loadMain(bytes, arch: arch, base: base) else { continue }
-            try require(plan.hasInterp || plan.pinsyscallsOnce, "INV-ONCE", "static program without once-flag (R-PT-16)")
-            if let layout = plan.pinLayout, let region = layout.region, let pins = layout.parse.pins {
-                try PinInvariants.shape(pins, isLdso: false)
-                let delta = (layout.start &- plan.loadBase) & mask
-                let entries = layout.parse.entries
-                try PinInvariants.completeness(region: region, entries: entries, delta: delta, isLdso: false, arch: arch)
-                let naive = NaiveTable(
-                    sites: entries, loadBase: plan.loadBase, delta: delta, start: region.start, end: region.end, isLdso: false)
-                try PinInvariants.differential(libc: nil, naiveLibc: nil, main: region, naiveMain: naive, sigtramp: region.end, arch: arch)
-            }
+        let ra = RefArch(arch)
+        for base in bases(arch) {
+            let at = "\(arch.name) main loader at base 0x\(String(base, radix: 16))"
+            let core = ExecLoaders.loadMain(bytes, arch: arch, base: base)
+            let ref = RefElf.loadMain(bytes, arch: ra, base: base)
+            try RefCompare.results(core, ref, "INV-REF-EXEC", at)
+            guard case .success(let plan) = core, case .success(let r) = ref else { continue }
+            try require(plan.image.phdrs.map(RefPhdr.init) == r.image.phdrs, "INV-REF-PHDR", "\(at): program headers differ")
+            try require(
+                plan.hasInterp == r.hasInterp && plan.pinsyscallsOnce == !r.hasInterp
+                    && plan.kbindDisabled == (!r.hasInterp && r.image.type == 3),
+                "INV-REF-EXEC",
+                "\(at): core interp \(plan.hasInterp) once \(plan.pinsyscallsOnce) kbind off \(plan.kbindDisabled), reference interp \(r.hasInterp) type \(r.image.type) (R-PT-16, R-KB-14)")
+            // The strict table as a process holds it (ProcessModel.exec attaches the sites).
+            let strict = plan.hasInterp ? nil : ProcessModel.exec(program: bytes, base: base, interpreter: nil, arch: arch, policy: .strict).1?.main
+            try compareTable(plan.pinLayout.map { ($0.parse, $0.region) }, r.pin, strict: strict, isLdso: false, arch: arch, at: at)
         }
-        let pos: UInt64 = 0x2000_0000
-        if case .success(let l) = ExecLoaders.loadInterpreter(bytes, arch: arch, pos: pos), let region = l.region,
-            let pins = l.pinTable.pins
-        {
-            try PinInvariants.shape(pins, isLdso: true)
-            let delta = (l.layout.start &- pos) & mask
-            let entries = l.pinTable.entries
-            try PinInvariants.completeness(region: region, entries: entries, delta: delta, isLdso: true, arch: arch)
-            let naive = NaiveTable(sites: entries, loadBase: pos, delta: delta, start: region.start, end: region.end, isLdso: true)
-            try PinInvariants.differential(libc: nil, naiveLibc: nil, main: region, naiveMain: naive, sigtramp: nil, arch: arch)
+        // R-ELF-6 in its place among the header checks: the same image, open for writing.
+        try RefCompare.results(
+            ExecLoaders.loadMain(bytes, arch: arch, base: 0, openForWrite: true),
+            RefElf.loadMain(bytes, arch: ra, base: 0, openForWrite: true), "INV-REF-EXEC",
+            "\(arch.name) main loader, file open for writing")
+        for pos in positions(arch) {
+            let at = "\(arch.name) interpreter loader at 0x\(String(pos, radix: 16))"
+            let core = ExecLoaders.loadInterpreter(bytes, arch: arch, pos: pos)
+            let ref = RefElf.loadInterpreter(bytes, arch: ra, pos: pos)
+            try RefCompare.results(core, ref, "INV-REF-EXEC", at)
+            guard case .success(let l) = core, case .success(let r) = ref else { continue }
+            let strict = l.region?.withStrictSites(recorded: l.pinTable.entries, origin: pos & arch.addressMask, mask: arch.addressMask)
+            try compareTable((l.pinTable, l.region), r.pin, strict: strict, isLdso: true, arch: arch, at: at)
         }
     }
 
-    /// Disagreements with libelf that SPEC explains. Any other is a violation.
+    /// A loader's table against the reference's, the table's own invariants, then the pin check of
+    /// both policies on probes (`strict` is the region with its strict sites attached).
+    static func compareTable(
+        _ core: (parse: PinTableParse, region: PinRegion?)?, _ ref: RefPinLoad?, strict: PinRegion?, isLdso: Bool, arch: Arch,
+        at: String
+    ) throws(InvariantViolation) {
+        try require((core == nil) == (ref == nil), "INV-REF-PINS", "\(at): core \(core == nil ? "has no" : "has a") table, reference \(ref == nil ? "none" : "one")")
+        guard let core, let ref else { return }
+        let parse = core.parse
+        var rule: String?
+        if case .discarded(let r, _) = parse { rule = r.rawValue }
+        try require(
+            rule == ref.parse.discardedBy && parse.entries.map(RefEntry.init) == ref.parse.entries
+                && parse.pins == ref.parse.pins,
+            "INV-REF-PINS",
+            "\(at): core \(rule ?? "built") with \(parse.entries.count) entries, npins \(parse.pins?.count ?? 0); reference \(ref.parse.discardedBy ?? "built") with \(ref.parse.entries.count) entries, npins \(ref.parse.pins?.count ?? 0)")
+        try RefCompare.tables(core.region, ref.table, "INV-REF-REGION", at)
+        if let region = core.region, let pins = parse.pins {
+            try PinInvariants.shape(pins, isLdso: isLdso)
+            try PinInvariants.completeness(region: region, entries: parse.entries, delta: ref.delta, isLdso: isLdso, arch: arch)
+        }
+        // Every policy on every table (a superset of drawing one from the input): the region
+        // policies see the region as ld.so's or the static program's, as exec would install it.
+        for policy in RefPolicy.comparable {
+            try RefProbes.pinCheck(
+                libc: nil, refLibc: nil, main: policy == .strict ? strict : core.region, refMain: ref.table, sigtramp: nil,
+                arch: arch, policy: policy, trusted: TrustedText(mainIsRuntimeLinker: isLdso), at: at)
+        }
+    }
+
+    /// Disagreements with libelf that SPEC explains, each tied to the field that causes it. Any
+    /// other difference is a violation.
     public enum LibElfDifference: String, CaseIterable, Sendable {
         /// libelf refuses an image whose e_phentsize is not its struct size; the kernel ignores
-        /// e_phentsize and uses its own struct (R-ELF-7).
+        /// e_phentsize and uses its own struct (R-ELF-7). Excuses a refusal only.
         case phentsizeIgnored = "R-ELF-7 e_phentsize"
-        /// libelf does not read the program headers of an image whose e_ident it rejects, or
-        /// reads a different class; the kernel judged the image with the arch's class (R-ELF-2).
-        case identMismatch = "R-ELF-2 e_ident"
-        /// libelf requires the section header table too (e_shoff/e_shnum inside the file); the
-        /// kernel never reads section headers.
+        /// libelf validates the section header table (e_shoff/e_shnum inside the file); the
+        /// kernel never reads section headers. Excuses a refusal only.
         case sectionHeaders = "kernel reads no section headers"
         /// libelf takes e_phoff 0 to mean "no program header table"; the kernel reads e_phnum
-        /// entries at offset 0 like any other offset (R-ELF-7).
+        /// entries at offset 0 like any other offset (R-ELF-7). Excuses a refusal or an empty
+        /// table, only when e_phoff == 0.
         case phoffZero = "R-ELF-7 e_phoff 0"
     }
 
-    #if LibElf
-    /// Where the kernel's reader accepted the header and phdr table, libelf's gelf_getphdr must
-    /// see the same program headers, unless a classified difference explains it.
+    /// Where the kernel's reader accepted the header and phdr table, its program headers must equal
+    /// the reference's own read, and libelf's gelf_getphdr must see the same ones unless a
+    /// classified difference explains it.
     static func compareWithLibElf(_ bytes: [UInt8], arch: Arch) throws(InvariantViolation) {
         // The main loader's header checks accept every e_type the interpreter loader does.
-        guard case .success(let image) = ExecRules.readImage(bytes, arch: arch, loader: .main) else { return }
-        // With no program headers there is nothing to compare.
+        let core = ExecRules.readImage(bytes, arch: arch, loader: .main)
+        let ref = RefElf.readImage(bytes, arch: RefArch(arch), loader: .main)
+        try RefCompare.results(core, ref, "INV-REF-PHDR", "\(arch.name) header read")
+        guard case .success(let image) = core, case .success(let mine) = ref else { return }
+        try require(image.phdrs.map(RefPhdr.init) == mine.phdrs, "INV-REF-PHDR", "\(arch.name): core and reference read different program headers")
+        // The in-place record reader (`entries(in:)`, for callers that avoid the copy) reads what
+        // the copying one reads from the segment's bytes inside the file.
+        for seg in image.phdrs where seg.type == .openbsdSyscalls {
+            let copied = PinTableReader.entries(image.bytesAvailable(offset: seg.offset, length: seg.filesz), endian: image.header.endian)
+            let inPlace = PinTableReader.entries(in: image.view, offset: seg.offset, length: seg.filesz)
+            try require(
+                inPlace == copied, "INV-PT-INPLACE",
+                "\(arch.name): in-place reader \(inPlace.count) entries, copying reader \(copied.count)")
+        }
+        // With no program headers there is nothing to compare; without the LibElf trait (a build
+        // with Swift alone) the reference read above is the only comparison.
         if image.phdrs.isEmpty { return }
+        #if LibElf
+            try compareLibElfRead(bytes, image)
+        #endif
+    }
+
+    #if LibElf
+    static func compareLibElfRead(_ bytes: [UInt8], _ image: ElfImage) throws(InvariantViolation) {
         guard let theirs = LibElf.programHeaders(bytes) else {
-            if classify(image) != nil { return }
+            if refusalExcuse(image) != nil { return }
             throw InvariantViolation("INV-LIBELF-PHDR", "libelf cannot read program headers the kernel reads (\(image.phdrs.count) phdrs, e_phentsize \(image.header.phentsize)): \(LibElf.lastError)")
         }
         if theirs == image.phdrs { return }
-        if classify(image) != nil { return }
+        // The core's headers were already checked against the reference's read above.
+        if image.header.phoff == 0 && theirs.isEmpty { return }
         let i = zip(theirs, image.phdrs).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(theirs.count, image.phdrs.count)
         throw InvariantViolation("INV-LIBELF-PHDR", "phdr \(i) differs: libelf \(i < theirs.count ? "\(theirs[i])" : "none"), core \(i < image.phdrs.count ? "\(image.phdrs[i])" : "none")")
     }
     #endif
 
-    static func classify(_ image: ElfImage) -> LibElfDifference? {
+    /// The field that explains libelf refusing an image the kernel reads, if any.
+    static func refusalExcuse(_ image: ElfImage) -> LibElfDifference? {
         let h = image.header
-        if h.phoff == 0 && h.phnum > 0 { return .phoffZero }
-        if Int(h.phentsize) != h.elfClass.phdrSize && h.phnum > 0 { return .phentsizeIgnored }
-        if h.identClass != h.elfClass.rawValue || h.identData != h.endian.rawValue { return .identMismatch }
+        if h.phoff == 0 { return .phoffZero }
+        if Int(h.phentsize) != h.elfClass.phdrSize { return .phentsizeIgnored }
         // elfutils validates the section header table's bounds when e_shnum/e_shoff are set
         // (and reads sh_info of section 0 for PN_XNUM); the kernel never looks at it.
         let shSize = UInt64(h.shentsize) * UInt64(h.shnum)

@@ -1,19 +1,18 @@
 import SysPinCore
+import SysPinReference
 import SysPinTesting
 
-/// FuzzKbind: bytes → an arch, user mappings (writable or not), an initial kbind state and a
-/// sequence of kbind(2) calls (NULL or a parameter block, psize possibly ≠ the block's length,
-/// cookie, trap address), run either through `ProcessState.syscall` with a main table that pins
-/// kbind as the wildcard (ld.so's table, R-PT-8) or directly through `Kbind.call`. Each call is
-/// checked against `StepOracle`, which uses the naive R-KB-5..9 parse and R-KB-11/12 writer below;
-/// the whole run is repeated for INV-DETERMINISM.
+/// FuzzKbind: bytes → an arch, a policy, user mappings (writable or not), an initial kbind state
+/// and a sequence of kbind(2) calls (NULL or a parameter block, psize possibly ≠ the block's
+/// length, cookie, trap address), run either through `ProcessState.syscall` with ld.so's table
+/// (kbind is the wildcard, R-PT-8; its two recorded kbind sites are the strict policy's) or
+/// directly through `Kbind.call`, and compared with the reference model (`RefProcess.step` or
+/// `RefKbind.call`).
 ///
-/// Invariants: INV-KBIND-BIND (R-KB-1..3: the first non-NULL call binds pc and cookie even when it
-/// then fails; a later mismatch is SIGILL), INV-KBIND-NOWRITE (no writes on EINVAL/EFAULT from
-/// R-KB-5..8 or on a kill, I-6), INV-KBIND-WRITES (pieces equal the block data at the right
-/// addresses, one page each, inside writable mappings; partial writes only with R-KB-12, I-7),
-/// INV-KBIND-VALIDATE (Kbind.parse and the call agree with the naive R-KB-5..9), INV-KBIND-DEAD /
-/// INV-DEAD (after a kill every step is .dead and nothing changes), INV-DETERMINISM.
+/// Invariants: INV-REF-STEP / INV-REF-STATE (through the system call: result, signal, rule, writes,
+/// binding, kill), INV-REF-KBIND (direct calls: verdict, writes, binding), INV-REF-VALIDATE
+/// (`Kbind.parse` against the reference's R-KB-5..9), INV-KBIND-NOWRITE (I-6) and INV-KBIND-WRITES
+/// (I-7: partial writes only with R-KB-12).
 public enum FuzzKbind {
     struct Call {
         var addr: UInt64
@@ -24,147 +23,96 @@ public enum FuzzKbind {
 
     struct Input {
         var arch: Arch
+        var policy: PinPolicy
+        /// The region is ld.so's (the usual case) rather than a static program's.
+        var mainIsLdso: Bool
         var viaSyscall: Bool
-        var region: PinRegion
+        var regionStart: UInt64
+        /// The two kbind call sites inside the region (ld.so's recorded kbind entries).
+        var sites: [SyscallSite]
         var initial: KbindState
         var mappings: [MemoryMapping]
         var calls: [Call]
     }
 
+    static let regionLen: UInt64 = 0x10000
+
     public static func run(_ bytes: [UInt8]) throws(InvariantViolation) {
         let input = decode(bytes)
-        let first = try execute(input)
-        let second = try execute(input)
-        try require(first == second, "INV-DETERMINISM", "\(input.arch.name): two runs of the same input differ")
-    }
-
-    static func execute(_ input: Input) throws(InvariantViolation) -> ProcessTrace {
         let arch = input.arch
-        // The region's table is ld.so's: kbind (86) is the wildcard, nothing else is pinned.
-        let naiveMain = NaiveTable(
-            sites: [], loadBase: input.region.start, delta: 0, start: input.region.start, end: input.region.end, isLdso: true)
-        var oracle = StepOracle(
-            arch: arch, main: naiveMain, sigtramp: nil, once: false, kbindPC: input.initial.pc,
-            kbindCookie: input.initial.cookie, mappings: input.mappings)
-        var trace = ProcessTrace()
+        let ra = RefArch(arch)
+        let mask = arch.addressMask
+        let maps = input.mappings.map(RefMapping.init)
+        let at = "\(arch.name) \(input.policy)"
         if input.viaSyscall {
-            var state = ProcessState(arch: arch, main: input.region, kbind: input.initial, mappings: input.mappings)
+            let (region, refTable) = try tables(input)
+            var core = ProcessState(arch: arch, main: region, kbind: input.initial, mappings: input.mappings, policy: input.policy)
+            core.trusted.mainIsRuntimeLinker = input.mainIsLdso
+            var run = try Lockstep(
+                core: core,
+                ref: RefProcess(
+                    arch: ra, policy: RefPolicy(input.policy), main: refTable, kbindPC: input.initial.pc,
+                    kbindCookie: input.initial.cookie, mappings: maps, mainIsLdso: input.mainIsLdso),
+                label: at)
             for c in input.calls {
-                let result = try oracle.step(
-                    &state, addr: c.addr, sysno: Int64(Sysno.kbind), .kbind(param: c.param, psize: c.psize, cookie: c.cookie))
-                trace.results.append(result)
+                if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, at: at) }
+                try run.step(
+                    addr: c.addr, sysno: Int64(Sysno.kbind), .kbind(param: c.param, psize: c.psize, cookie: c.cookie),
+                    .kbind(param: c.param, psize: c.psize, cookie: c.cookie))
             }
-            trace.final = ProcessSnapshot(state)
-            // INV-KBIND-DEAD: a kill is final.
-            if let i = trace.results.firstIndex(where: { $0.verdict?.isKilled ?? false }) {
-                try require(
-                    trace.results[(i + 1)...].allSatisfy { $0 == .dead }, "INV-KBIND-DEAD",
-                    "\(arch.name): a step after the kill at step \(i) was not .dead")
-            }
-        } else {
-            var ks = input.initial
-            for (i, c) in input.calls.enumerated() {
-                let before = ks
-                let (v, writes) = Kbind.call(
-                    state: &ks, addr: c.addr, param: c.param, psize: c.psize, cookie: c.cookie, mappings: input.mappings,
-                    arch: arch)
-                trace.results.append(.decided(v, writes: writes))
-                try oracle.checkKbind(
-                    addr: c.addr, param: c.param, psize: c.psize, cookie: c.cookie, verdict: v, writes: writes,
-                    before: before, after: ks, at: "\(arch.name) direct call \(i) at 0x\(String(c.addr, radix: 16))")
-                if v.isKilled { break }  // the process is gone: nothing more to call
-            }
+            return
         }
-        return trace
+        var ks = input.initial
+        var refPC = input.initial.pc, refCookie = input.initial.cookie
+        for (i, c) in input.calls.enumerated() {
+            let here = "\(at) direct call \(i) at 0x\(String(c.addr, radix: 16))"
+            if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, at: here) }
+            let (v, writes) = Kbind.call(
+                state: &ks, addr: c.addr, param: c.param, psize: c.psize, cookie: c.cookie, mappings: input.mappings, arch: arch)
+            let (rv, rw) = RefKbind.call(
+                pc: &refPC, cookie: &refCookie, trapAddr: c.addr & mask, param: c.param, psize: c.psize, cookie: c.cookie,
+                mappings: maps, arch: ra)
+            let got = RefStepResult.decided(RefVerdict(v), writes.map { RefWrite(address: $0.address, bytes: $0.bytes) })
+            let want = RefStepResult.decided(rv, rw)
+            try require(got == want, "INV-REF-KBIND", "\(here): core \(Lockstep.show(got)), reference \(Lockstep.show(want))")
+            try require(
+                ks.pc == refPC && ks.cookie == refCookie, "INV-REF-KBIND",
+                "\(here): binding 0x\(String(ks.pc, radix: 16))/\(ks.cookie), reference 0x\(String(refPC, radix: 16))/\(refCookie)")
+            // I-6 / I-7: writes only on success or with the update phase's own error.
+            try require(writes.isEmpty || v.isOK || v.rule == "R-KB-12", "INV-KBIND-WRITES", "\(here): \(v) with \(writes.count) writes (I-6, I-7)")
+            try require(!(v.isKilled && !writes.isEmpty), "INV-KBIND-NOWRITE", "\(here): a kill with writes (I-6)")
+            if v.isKilled { break }  // the process is gone: nothing more to call
+        }
     }
 
-    // MARK: The naive rules
-
-    struct Block: Equatable {
-        var addr: UInt64
-        var size: UInt64
-        var data: [UInt8]
+    /// ld.so's table in each model: kbind is the wildcard (R-PT-8), nothing else is pinned; the
+    /// two recorded kbind sites are the strict policy's.
+    static func tables(_ input: Input) throws(InvariantViolation) -> (PinRegion, RefTable) {
+        let ra = RefArch(input.arch)
+        guard case .table(_, let pins) = PinTableReader.build(entries: input.sites, isLdso: true, len: regionLen) else {
+            throw InvariantViolation("INV-REF-PARSE", "\(input.arch.name): ld.so's kbind-only table was discarded")
+        }
+        var region = PinRegion(start: input.regionStart, end: input.regionStart + regionLen, pins: pins)
+        if input.policy == .strict {
+            region = region.withStrictSites(recorded: input.sites, origin: input.regionStart, mask: input.arch.addressMask)
+        }
+        let entries = input.sites.map(RefEntry.init)
+        let refPins = RefPins.build(entries, isLdso: true, len: regionLen).pins ?? []
+        let refTable = RefTable(
+            start: input.regionStart, end: input.regionStart + regionLen, pins: refPins,
+            sites: RefPins.strictSites(pins: refPins, start: input.regionStart, recorded: entries, origin: input.regionStart, arch: ra))
+        return (region, refTable)
     }
 
-    enum NaiveParse: Equatable {
-        case invalid(OpenBSDErrno, RuleID)
-        case blocks([Block])
-    }
-
-    /// R-KB-5..9 restated from SPEC §8.2, positionally: header #0 at 0, header #1 (only read when
-    /// bytes remain after header #0 and its data) at H, data after the last header.
-    static func naiveParse(_ param: [UInt8], psize: UInt64, arch: Arch) -> NaiveParse {
-        let w = arch.pointerBytes
-        let h = UInt64(2 * w)
-        let pmax = 2 * h + 24
-        if psize < h || psize > pmax { return .invalid(.EINVAL, "R-KB-5") }
-        if UInt64(param.count) < psize { return .invalid(.EFAULT, "R-KB-6") }
-        func word(_ at: UInt64) -> UInt64 {
-            var v: UInt64 = 0
-            for i in 0..<w {
-                let b = UInt64(param[Int(at) + i])
-                v |= arch.endian == .little ? b << (8 * UInt64(i)) : b << (8 * UInt64(w - 1 - i))
-            }
-            return v
-        }
-        let limit = arch.vmMaxUserAddress
-        // addr < limit and size ≤ 24 make addr + size − 1 exact in 64 bits.
-        func ok(_ addr: UInt64, _ size: UInt64, room: UInt64) -> Bool {
-            addr != 0 && size != 0 && size <= 24 && addr < limit && addr + size - 1 < limit && room >= size
-        }
-        let a0 = word(0), s0 = word(UInt64(w))
-        guard ok(a0, s0, room: psize - h) else { return .invalid(.EINVAL, "R-KB-7") }
-        let rest = psize - h - s0
-        if rest == 0 {
-            return .blocks([Block(addr: a0, size: s0, data: Array(param[Int(h)..<Int(h + s0)]))])
-        }
-        if rest < h { return .invalid(.EINVAL, "R-KB-7") }
-        let a1 = word(h), s1 = word(h + UInt64(w))
-        guard ok(a1, s1, room: rest - h) else { return .invalid(.EINVAL, "R-KB-7") }
-        if rest - h - s1 > 0 { return .invalid(.EINVAL, "R-KB-8") }
-        let d0 = 2 * h, d1 = 2 * h + s0
-        return .blocks([
-            Block(addr: a0, size: s0, data: Array(param[Int(d0)..<Int(d0 + s0)])),
-            Block(addr: a1, size: s1, data: Array(param[Int(d1)..<Int(d1 + s1)])),
-        ])
-    }
-
-    /// R-KB-11/12 restated byte by byte: blocks in order, split at page boundaries; a piece with a
-    /// byte outside every mapping fails EINVAL, else one with a byte in a mapping that is not
-    /// writable fails EFAULT (CONTRACT `mappings`, D-KBIND-FAULT); earlier pieces stay written.
-    static func naiveWrites(_ blocks: [Block], mappings: [MemoryMapping], arch: Arch) -> ([KbindWrite], OpenBSDErrno?) {
-        var out: [KbindWrite] = []
-        for b in blocks {
-            var off: UInt64 = 0
-            while off < b.size {
-                let a = b.addr + off
-                let n = min(b.size - off, arch.pageSize - a % arch.pageSize)
-                var unmapped = false, readOnly = false
-                for p in a..<a + n {
-                    if !mappings.contains(where: { $0.start <= p && p < $0.end }) {
-                        unmapped = true
-                    } else if mappings.contains(where: { !$0.writable && $0.start <= p && p < $0.end }) {
-                        readOnly = true
-                    }
-                }
-                if unmapped { return (out, .EINVAL) }
-                if readOnly { return (out, .EFAULT) }
-                out.append(KbindWrite(address: a, bytes: Array(b.data[Int(off)..<Int(off + n)])))
-                off += n
-            }
-        }
-        return (out, nil)
-    }
-
-    /// INV-KBIND-VALIDATE on the core's own parser.
-    static func compareParse(_ param: [UInt8], psize: UInt64, arch: Arch, at: String) throws(InvariantViolation) {
-        let naive = naiveParse(param, psize: psize, arch: arch)
-        let core: NaiveParse
+    /// `Kbind.parse` against the reference's R-KB-5..9.
+    static func compareParse(_ param: [UInt8], psize: UInt64, arch: Arch, at: @autoclosure () -> String) throws(InvariantViolation) {
+        let core: Result<[RefKbind.Block], RefFailure>
         switch Kbind.parse(param, psize: psize, arch: arch) {
-        case .rejected(let v): core = .invalid(v.errno ?? OpenBSDErrno(rawValue: 0), v.rule ?? "")
-        case .blocks(let bs): core = .blocks(bs.map { Block(addr: $0.addr, size: $0.size, data: $0.data) })
+        case .rejected(let v): core = .failure(RefFailure(verdict: RefVerdict(v)))
+        case .blocks(let bs): core = .success(bs.map { RefKbind.Block(addr: $0.addr, data: $0.data) })
         }
-        try require(core == naive, "INV-KBIND-VALIDATE", "\(at): psize \(psize), \(param.count) bytes: Kbind.parse \(core), naive \(naive)")
+        let ref = RefKbind.parse(param, psize: psize, arch: RefArch(arch))
+        try require(core == ref, "INV-REF-VALIDATE", "\(at()): psize \(psize), \(param.count) bytes: Kbind.parse \(core), reference \(ref)")
     }
 
     // MARK: Decoding
@@ -177,6 +125,9 @@ public enum FuzzKbind {
         let flags = r.u8()
         let viaSyscall = flags & 1 != 0
         let nearTop = flags & 8 != 0
+        let policy = FuzzReader.policy(low: flags & 16 != 0, high: flags & 32 != 0)  // bits the layout left unused
+        // Bit 6: the region is a static program's, not ld.so's (D-LIBSYS trusts only ld.so's).
+        let mainIsLdso = flags & 64 == 0
         // The mapping area: six pages near the bottom of the map, or ending at VM_MAXUSER_ADDRESS.
         let area = nearTop ? arch.vmMaxUserAddress - 4 * page : (arch.vmMinAddress + page * UInt64(r.u16())) & mask
         var mappings: [MemoryMapping] = []
@@ -187,13 +138,6 @@ public enum FuzzKbind {
         }
         // The region ld.so's table covers; two call sites inside it.
         let regionStart = (arch.vmMinAddress + 0x10000 * (UInt64(r.u8()) + 1)) & mask
-        let regionLen: UInt64 = 0x10000
-        let region: PinRegion
-        if case .table(_, let pins) = PinTableReader.build(entries: [], isLdso: true, len: regionLen) {
-            region = PinRegion(start: regionStart, end: regionStart + regionLen, pins: pins)
-        } else {
-            region = PinRegion(start: regionStart, end: regionStart, pins: [0])
-        }
         let a0 = regionStart + UInt64(r.u16()), a1 = regionStart + UInt64(r.u16())
         let c0 = r.u64(), c1 = r.u64()
         let initial: KbindState
@@ -233,7 +177,10 @@ public enum FuzzKbind {
                 calls.append(Call(addr: addr, param: param, psize: psize, cookie: cookie))
             }
         }
-        return Input(arch: arch, viaSyscall: viaSyscall, region: region, initial: initial, mappings: mappings, calls: calls)
+        let sites = [a0, a1].map { SyscallSite(offset: UInt32($0 - regionStart), sysno: Sysno.kbind) }
+        return Input(
+            arch: arch, policy: policy, mainIsLdso: mainIsLdso, viaSyscall: viaSyscall, regionStart: regionStart, sites: sites,
+            initial: initial, mappings: mappings, calls: calls)
     }
 
     /// psize: mostly the block's length, sometimes a boundary of R-KB-5 or a lie.

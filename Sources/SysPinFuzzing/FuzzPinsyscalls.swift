@@ -1,16 +1,15 @@
 import SysPinCore
-import SysPinTesting
+import SysPinReference
 
-/// FuzzPinsyscalls: bytes → a process (arch, a main table built from a few sites, once-flag,
-/// trampoline) and a sequence of pinsyscalls(2) submissions and probing system calls, run through
-/// `ProcessState.syscall`. Each step is checked against `StepOracle` (naive pin check, the naive
-/// R-PIN-1..8 below); the whole run is repeated for INV-DETERMINISM.
+/// FuzzPinsyscalls: bytes → a process (arch, policy, a main table built from a few sites,
+/// once-flag, trampoline) and a sequence of pinsyscalls(2) submissions and probing system calls,
+/// run through `ProcessState.syscall` and, in lockstep, through the reference model's process
+/// (`RefProcess.step`), which builds its own main table from the same sites.
 ///
-/// Invariants: INV-NAIVE-AGREE (pin_check of each call, and the tables after a success through
-/// `PinInvariants.differential`), INV-PIN-ORDER (errno and rule equal the naive R-PIN order),
-/// INV-PIN-ONCE (at most one success, never with the flag set: I-3), INV-PIN-UNCHANGED (a
-/// rejection leaves both tables alone; the flag changes only per R-PIN-1/2), INV-PIN-INSTALL
-/// (R-PIN-9 verbatim), INV-DEAD, INV-DETERMINISM.
+/// Invariants: INV-REF-PARSE / INV-REF-REGION (the main table: discard, bounds, every pin),
+/// INV-REF-STEP (each step's result, signal, rule), INV-REF-STATE (tables, once-flag, kbind state
+/// and kill flag after each step), INV-REF-PINCHECK (probes of both tables after a successful
+/// submission).
 public enum FuzzPinsyscalls {
     struct Step {
         var addr: UInt64
@@ -20,8 +19,13 @@ public enum FuzzPinsyscalls {
 
     struct Input {
         var arch: Arch
-        var main: PinRegion?
-        var naiveMain: NaiveTable?
+        var policy: PinPolicy
+        var isLdso: Bool
+        /// nil: the process has no main table at all.
+        var sites: [SyscallSite]?
+        var mainStart: UInt64
+        var mainLen: UInt64
+        var delta: UInt64
         var sigtramp: UInt64?
         var once: Bool
         var steps: [Step]
@@ -29,49 +33,71 @@ public enum FuzzPinsyscalls {
 
     public static func run(_ bytes: [UInt8]) throws(InvariantViolation) {
         let input = decode(bytes)
-        try require(
-            (input.main == nil) == (input.naiveMain == nil), "INV-NAIVE-AGREE",
-            "\(input.arch.name): core \(input.main == nil ? "discarded" : "built") the main table, naive \(input.naiveMain == nil ? "discards" : "builds") it")
-        let first = try execute(input)
-        let second = try execute(input)
-        try require(first == second, "INV-DETERMINISM", "\(input.arch.name): two runs of the same input differ")
-    }
-
-    static func execute(_ input: Input) throws(InvariantViolation) -> ProcessTrace {
-        var state = ProcessState(arch: input.arch, main: input.main, pinsyscallsUsed: input.once, sigtramp: input.sigtramp)
-        var oracle = StepOracle(arch: input.arch, main: input.naiveMain, sigtramp: input.sigtramp, once: input.once, mappings: [])
-        var trace = ProcessTrace()
+        let arch = input.arch
+        let ra = RefArch(arch)
+        let at = "\(arch.name) \(input.policy)"
+        let (main, refMain) = try tables(input)
+        var core = ProcessState(arch: arch, main: main, pinsyscallsUsed: input.once, sigtramp: input.sigtramp, policy: input.policy)
+        // The main table is ld.so's or the static program's (D-LIBSYS trusts only ld.so's).
+        core.trusted.mainIsRuntimeLinker = input.isLdso
+        var run = try Lockstep(
+            core: core,
+            ref: RefProcess(
+                arch: ra, policy: RefPolicy(input.policy), main: refMain, once: input.once, sigtramp: input.sigtramp,
+                mainIsLdso: input.isLdso),
+            label: at)
         for s in input.steps {
-            trace.results.append(try oracle.step(&state, addr: s.addr, sysno: s.sysno, s.request))
+            let libcBefore = run.core.libc
+            try run.step(addr: s.addr, sysno: s.sysno, s.request, refRequest(s.request))
+            if run.core.libc != libcBefore {
+                let extra = (run.core.libc?.pins.indices.filter { run.core.libc!.pins[$0] != 0 } ?? []).prefix(64).map { UInt32($0) }
+                try RefProbes.pinCheck(
+                    libc: run.core.libc, refLibc: run.ref.libc, main: run.core.main, refMain: run.ref.main,
+                    sigtramp: run.core.sigtramp, arch: arch, policy: input.policy, trusted: run.core.trusted,
+                    extraCodes: Array(extra), at: at)
+            }
         }
-        trace.final = ProcessSnapshot(state)
-        return trace
     }
 
-    // MARK: The naive rule
-
-    /// R-PIN-1..8 restated from SPEC §6, in order: the errno and rule of a rejected submission,
-    /// nil for success. `onceSet` is the flag before the call.
-    static func naiveErrno(
-        _ c: PinsyscallsCall, threads: Int, onceSet: Bool, arch: Arch, config: KernelConfig = .openbsd
-    ) -> (errno: OpenBSDErrno, rule: RuleID)? {
-        if threads > 1 { return (.EPERM, "R-PIN-1") }
-        if onceSet { return (.EPERM, "R-PIN-2") }
-        // size_t and pointers are pointer-width (D-ADDRMASK: ILP32 values reduce modulo 2^32).
-        let sizeMax: UInt64 = arch.pointerBytes == 4 ? 0xFFFF_FFFF : .max
-        let base = c.base & sizeMax, len = c.len & sizeMax
-        let (end, overflow) = base.addingReportingOverflow(len)
-        if overflow || end > sizeMax { return (.EINVAL, "R-PIN-3") }
-        if base < arch.vmMinAddress || end > arch.vmMaxUserAddress { return (.EINVAL, "R-PIN-4") }
-        if c.npins < 1 || c.npins > Int64(config.maxSyscall) { return (.E2BIG, "R-PIN-5") }
-        if Int64(c.pins.count) < c.npins { return (.EFAULT, "R-PIN-7") }
-        var i: Int64 = 0
-        while i < c.npins {
-            let v = c.pins[Int(i)]
-            if v != 0 && v != 0xFFFF_FFFF && UInt64(v) > len { return (.ERANGE, "R-PIN-8") }
-            i += 1
+    /// The main table, built by each model from the same sites and compared (nil: no table).
+    static func tables(_ input: Input) throws(InvariantViolation) -> (PinRegion?, RefTable?) {
+        guard let sites = input.sites else { return (nil, nil) }
+        let ra = RefArch(input.arch)
+        let mask = input.arch.addressMask
+        let at = "\(input.arch.name) \(input.policy) main table"
+        let parse = PinTableReader.build(entries: sites, isLdso: input.isLdso, len: input.mainLen)
+        let ref = RefPins.build(sites.map(RefEntry.init), isLdso: input.isLdso, len: input.mainLen)
+        var rule: String?
+        if case .discarded(let r, _) = parse { rule = r.rawValue }
+        try require(
+            rule == ref.discardedBy && parse.pins == ref.pins, "INV-REF-PARSE",
+            "\(at): core \(rule ?? "built") npins \(parse.pins?.count ?? 0), reference \(ref.discardedBy ?? "built") npins \(ref.pins?.count ?? 0)")
+        var main: PinRegion?
+        var refMain: RefTable?
+        if let pins = parse.pins, let refPins = ref.pins {
+            main = PinRegion.adjusted(pins: pins, start: input.mainStart, len: input.mainLen, delta: input.delta, mask: mask)
+            if input.policy == .strict {
+                main = main?.withStrictSites(recorded: sites, origin: input.mainStart, mask: mask)
+            }
+            let r = RefPins.rebase(refPins, start: input.mainStart, len: input.mainLen, delta: input.delta, arch: ra)
+            let strict = RefPins.strictSites(pins: r.pins, start: r.start, recorded: ref.entries, origin: input.mainStart, arch: ra)
+            refMain = RefTable(start: r.start, end: r.end, pins: r.pins, sites: strict)
         }
-        return nil
+        try RefCompare.tables(main, refMain, "INV-REF-REGION", at)
+        return (main, refMain)
+    }
+
+    /// The reference's request for a core request.
+    static func refRequest(_ r: SyscallRequest) -> RefRequest {
+        switch r {
+        case .plain: return .plain
+        case .pinsyscalls(let c, let threads):
+            return .pinsyscalls(
+                RefSubmission(base: c.base, len: c.len, pins: c.pins, npins: c.npins, sites: (c.sites ?? []).map(RefEntry.init)),
+                threads: threads)
+        case .kbind(let param, let psize, let cookie):
+            return .kbind(param: param, psize: psize, cookie: cookie)
+        }
     }
 
     // MARK: Decoding
@@ -87,6 +113,7 @@ public enum FuzzPinsyscalls {
         let noMain = flags & 4 != 0
         let hasTramp = flags & 8 != 0
         let useDelta = flags & 16 != 0
+        let policy = FuzzReader.policy(low: flags & 64 != 0, high: flags & 128 != 0)  // bits the layout left unused
 
         // The main table: a region of up to 256 KiB near the bottom of the map (on ILP32,
         // sometimes at the top, so that start + len wraps: R-ARCH-2), a few sites.
@@ -123,20 +150,6 @@ public enum FuzzPinsyscalls {
         if useDelta, !sites.isEmpty {
             let s = sites[Int(r.u8()) % sites.count]
             delta = min(UInt64(s.offset) &+ UInt64(r.u8() % 3) &- 1, mainLen)
-        }
-        var main: PinRegion?
-        var naiveMain: NaiveTable?
-        if !noMain {
-            // Naive validity (R-PT-4): every record in range; the core builds the table.
-            let valid = sites.allSatisfy { $0.sysno >= 1 && $0.sysno < 331 && UInt64($0.offset) <= mainLen }
-            if case .table(_, let pins) = PinTableReader.build(entries: sites, isLdso: isLdso, len: mainLen) {
-                main = PinRegion.adjusted(pins: pins, start: mainStart, len: mainLen, delta: delta, mask: mask)
-            }
-            if valid {
-                naiveMain = NaiveTable(
-                    sites: sites, loadBase: mainStart, delta: delta, start: (mainStart &+ delta) & mask,
-                    end: (mainStart &+ mainLen) & mask, isLdso: isLdso)
-            }
         }
         // Trampoline: past the region, on a site, or anywhere.
         var sigtramp: UInt64?
@@ -187,7 +200,9 @@ public enum FuzzPinsyscalls {
                 steps.append(Step(addr: addr, sysno: sysno, request: .plain))
             }
         }
-        return Input(arch: arch, main: main, naiveMain: naiveMain, sigtramp: sigtramp, once: once, steps: steps)
+        return Input(
+            arch: arch, policy: policy, isLdso: isLdso, sites: noMain ? nil : sites, mainStart: mainStart, mainLen: mainLen,
+            delta: delta, sigtramp: sigtramp, once: once, steps: steps)
     }
 
     /// One pinsyscalls submission with boundary-heavy base, len, npins and pins (R-PIN-3..8).
@@ -232,6 +247,7 @@ public enum FuzzPinsyscalls {
         case 7: npins = 331
         case 8: npins = 332
         case 9: npins = Int64(Int32.max)
+        case 11: npins = (1 << 32) + Int64(r.u16() % 340)  // a C int: 2^32 + k is k (R-PIN-5)
         default: npins = Int64(r.u16() % 340)
         }
         let full = Int(max(0, min(npins, 340)))

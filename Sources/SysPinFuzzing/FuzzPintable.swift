@@ -1,14 +1,22 @@
 import SysPinCore
-import SysPinTesting
+import SysPinReference
 
-/// FuzzPintable: a 14-byte prefix chooses arch, loader, load base, span length and text delta;
-/// the rest is the raw PT_OPENBSD_SYSCALLS segment → pins table and region.
+/// FuzzPintable: a 14-byte prefix chooses arch, loader, policy (flags bits 1–2, all four; bit 3
+/// under strict: the region checked bare, with no site set attached), load base, span length and text
+/// delta; the rest is the raw PT_OPENBSD_SYSCALLS segment → pins table and region, compared with
+/// the reference's parse (INV-REF-PARSE: discard rule, entries, pins), its rebasing (INV-REF-REGION)
+/// and its pin check on probes under the drawn policy (INV-REF-PINCHECK); plus I-1 (INV-NPINS,
+/// INV-LDSO-KBIND) and INV-PIN-COMPLETE / INV-PIN-MISSING.
 public enum FuzzPintable {
     public static let prefixSize = 14
 
     struct Input {
         var arch: Arch
         var isLdso: Bool
+        var policy: PinPolicy
+        /// Under strict: check the region as installed without recorded sites (its precise pins
+        /// only, `PinCheck` D-STRICT), which the reference sees as a site set built from no entries.
+        var bare: Bool
         var base: UInt64
         var len: UInt64
         var delta: UInt64
@@ -18,47 +26,45 @@ public enum FuzzPintable {
     static func decode(_ bytes: [UInt8]) -> Input {
         var r = FuzzReader(bytes)
         let arch = r.arch()
-        let isLdso = r.bool()
+        let flags = r.u8()
+        let isLdso = flags & 1 == 1
+        let policy = FuzzReader.policy(low: flags & 2 != 0, high: flags & 4 != 0)  // bits the layout left unused
+        let bare = flags & 8 != 0  // another unused bit
         let base = (UInt64(r.u32()) << 12) & arch.addressMask  // a page-aligned load base
         let len = UInt64(r.u32())
         let delta = UInt64(r.u32()) % (len + 1)
-        return Input(arch: arch, isLdso: isLdso, base: base, len: len, delta: delta, segment: r.rest())
+        return Input(arch: arch, isLdso: isLdso, policy: policy, bare: bare, base: base, len: len, delta: delta, segment: r.rest())
     }
 
     public static func run(_ bytes: [UInt8]) throws(InvariantViolation) {
         let input = decode(bytes)
         let (arch, isLdso, base, len, delta, segment) = (input.arch, input.isLdso, input.base, input.len, input.delta, input.segment)
-        let config = KernelConfig.openbsd
+        let ra = RefArch(arch)
+        let at = "\(arch.name) \(isLdso ? "ld.so" : "static") len 0x\(String(len, radix: 16)) delta 0x\(String(delta, radix: 16))"
 
         let parse = PinTableReader.parse(
             filesz: UInt64(segment.count), available: segment, endian: arch.endian, isLdso: isLdso, len: len)
-        let again = PinTableReader.parse(
-            filesz: UInt64(segment.count), available: segment, endian: arch.endian, isLdso: isLdso, len: len)
-        try require(parse == again, "INV-DETERMINISM", "pintable parse differs between two runs")
-
-        // Naive validation: linear scan, rules in SPEC order.
-        let entries = parse.entries
-        var naiveRule: RuleID?
-        if UInt64(segment.count) > config.maxPinTableBytes {
-            naiveRule = "R-PT-1"
-        } else if segment.count % 8 != 0 {
-            naiveRule = "R-PT-2"
-        } else if entries.contains(where: { $0.sysno == 0 || $0.sysno >= config.maxSyscall || UInt64($0.offset) > len }) {
-            naiveRule = "R-PT-4"
+        let ref = RefPins.parse(filesz: UInt64(segment.count), available: segment, bigEndian: ra.bigEndian, isLdso: isLdso, len: len)
+        var rule: String?
+        if case .discarded(let r, _) = parse { rule = r.rawValue }
+        try require(rule == ref.discardedBy, "INV-REF-PARSE", "\(at): core \(rule ?? "built"), reference \(ref.discardedBy ?? "built")")
+        try require(parse.entries.map(RefEntry.init) == ref.entries, "INV-REF-PARSE", "\(at): entries differ (\(parse.entries.count) vs \(ref.entries.count))")
+        try require(parse.pins == ref.pins, "INV-REF-PARSE", "\(at): pins differ (npins \(parse.pins?.count ?? 0) vs \(ref.pins?.count ?? 0))")
+        guard let pins = parse.pins, let refPins = ref.pins else { return }
+        try PinInvariants.shape(pins, isLdso: isLdso)
+        let mask = arch.addressMask
+        var region = PinRegion.adjusted(pins: pins, start: base, len: len, delta: delta, mask: mask)
+        let r = RefPins.rebase(refPins, start: base, len: len, delta: delta, arch: ra)
+        let bare = input.policy == .strict && input.bare
+        let sites = RefPins.strictSites(pins: r.pins, start: r.start, recorded: bare ? [] : ref.entries, origin: base, arch: ra)
+        let refTable = RefTable(start: r.start, end: r.end, pins: r.pins, sites: sites)
+        try RefCompare.tables(region, refTable, "INV-REF-REGION", at)
+        try PinInvariants.completeness(region: region, entries: parse.entries, delta: delta, isLdso: isLdso, arch: arch)
+        if input.policy == .strict && !bare {
+            region = region.withStrictSites(recorded: parse.entries, origin: base, mask: mask)
         }
-        switch parse {
-        case .discarded(let rule, _):
-            try require(rule == naiveRule, "INV-PT-VALIDATE", "core discarded by \(rule), naive says \(naiveRule?.rawValue ?? "valid")")
-        case .table(_, let pins):
-            try require(naiveRule == nil, "INV-PT-VALIDATE", "core built a table, naive discards by \(naiveRule!)")
-            try PinInvariants.shape(pins, isLdso: isLdso)
-            try require(entries.count == segment.count / 8, "INV-PT-ENTRIES", "\(entries.count) entries from \(segment.count) bytes")
-            let region = PinRegion.adjusted(pins: pins, start: base, len: len, delta: delta, mask: arch.addressMask)
-            try require(region.end == (base &+ len) & arch.addressMask, "INV-PT-REGION", "region end moved by rebasing (R-PT-9)")
-            try PinInvariants.completeness(region: region, entries: entries, delta: delta, isLdso: isLdso, arch: arch)
-            let naive = NaiveTable(sites: entries, loadBase: base, delta: delta, start: region.start, end: region.end, isLdso: isLdso)
-            try require(naive.slotCount == pins.count, "INV-NAIVE-AGREE", "npins \(pins.count), naive \(naive.slotCount)")
-            try PinInvariants.differential(libc: nil, naiveLibc: nil, main: region, naiveMain: naive, sigtramp: nil, arch: arch)
-        }
+        try RefProbes.pinCheck(
+            libc: nil, refLibc: nil, main: region, refMain: refTable, sigtramp: nil, arch: arch, policy: input.policy,
+            trusted: TrustedText(mainIsRuntimeLinker: isLdso), at: at)
     }
 }

@@ -1,21 +1,20 @@
 import SysPinCore
+import SysPinReference
 import SysPinTesting
 
-/// FuzzScenario: bytes → a whole process, structure-aware. An arch; a program image built with
-/// `ElfBuilder` (static ET_EXEC, static PIE, dynamic with an ld.so image also built by the builder
-/// and sometimes broken, or a main program broken on purpose), pin sites from the bytes; a
-/// trampoline; mappings; then steps (plain system calls from site or random addresses,
-/// pinsyscalls — raw or ld.so's conversion of a built libc.so — and kbind), run through
-/// `ProcessModel.exec` and `ProcessState.syscall`. Every step is checked against `StepOracle`,
-/// whose tables come from the builder's sites (NaiveTable with the loaders' layout); the whole run
-/// is repeated for INV-DETERMINISM.
+/// FuzzScenario: bytes → a whole process, structure-aware. An arch and a policy; a program image
+/// built with `ElfBuilder` (static ET_EXEC, static PIE, dynamic with an ld.so image also built by
+/// the builder and sometimes broken, or a main program broken on purpose), pin sites from the
+/// bytes; a trampoline; mappings; a libc.so, sometimes also as libsys.so (D-LIBSYS); then steps (plain system calls from site or random
+/// addresses, pinsyscalls — raw or ld.so's conversion of libc — and kbind). The same raw images
+/// and steps run through the core (`ProcessModel.exec`, `ProcessState.syscall`) and through the
+/// reference model (`RefProcess`), compared whole after exec and after every step.
 ///
-/// Invariants: INV-EXEC (a program the builder made valid is accepted with the start state of
-/// R-PT-15/16 and R-KB-14; a main-program error is returned, never a kill; a kill is SIGABRT and
-/// only for interpreter failures, R-ELF-25, with the expected inner errno), INV-NAIVE-AGREE (table
-/// presence and every plain call's decision against NaiveModel), INV-DEAD (after a kill every step
-/// is .dead and nothing changes), the pinsyscalls and kbind invariants of FuzzPinsyscalls and
-/// FuzzKbind on their steps, INV-DETERMINISM.
+/// Invariants: INV-REF-EXEC (the exec line: errno, signal, rule), INV-REF-STATE (the start state
+/// and the state after each step: tables, once-flag, kbind, kill), INV-REF-STEP (every step's
+/// result, signal, rule and writes, "dead" and "skipped" included), and INV-EXEC (what the
+/// builder meant: a broken main program is an error returned before the point of no return, a
+/// broken interpreter a SIGABRT kill with the expected inner errno, R-ELF-25/26).
 public enum FuzzScenario {
     enum ProgramKind: Equatable {
         case staticExec
@@ -25,14 +24,24 @@ public enum FuzzScenario {
         case brokenMain(OpenBSDErrno, String)
     }
 
+    enum Request {
+        case plain
+        /// A raw submission.
+        case pinsyscalls(PinsyscallsCall, threads: Int)
+        /// ld.so's conversion of libc's table (§9).
+        case fromLibc(threads: Int)
+        case kbind(param: [UInt8]?, psize: UInt64, cookie: UInt64)
+    }
+
     struct Step {
         var addr: UInt64
         var sysno: Int64
-        var request: SyscallRequest
+        var request: Request
     }
 
     struct Input {
         var arch: Arch
+        var policy: PinPolicy
         var kind: ProgramKind
         var program: [UInt8]
         var base: UInt64
@@ -40,8 +49,11 @@ public enum FuzzScenario {
         var interpBase: UInt64
         /// The inner errno a broken interpreter must be killed with (R-ELF-25), nil when it is fine.
         var interpFault: (OpenBSDErrno, String)?
-        /// The records of the table the process runs with: the static program's, or ld.so's.
-        var sites: [SyscallSite]
+        var libc: [UInt8]
+        var libcBase: UInt64
+        /// A libsys.so (D-LIBSYS): the same built shared library as libc, at `libsysBase`.
+        var libsys: [UInt8]?
+        var libsysBase: UInt64
         var sigtramp: UInt64?
         var mappings: [MemoryMapping]
         var steps: [Step]
@@ -49,103 +61,85 @@ public enum FuzzScenario {
 
     public static func run(_ bytes: [UInt8]) throws(InvariantViolation) {
         let input = decode(bytes)
-        let first = try execute(input)
-        let second = try execute(input)
-        try require(first == second, "INV-DETERMINISM", "\(input.arch.name): two runs of the same scenario differ")
-    }
-
-    static func execute(_ input: Input) throws(InvariantViolation) -> ProcessTrace {
         let arch = input.arch
-        let mask = arch.addressMask
+        let ra = RefArch(arch)
+        let label = "\(arch.name) \(input.kind) \(input.policy)"
         let (outcome, started) = ProcessModel.exec(
             program: input.program, base: input.base, interpreter: input.interpreter, interpreterBase: input.interpBase,
-            arch: arch, sigtramp: input.sigtramp, mappings: input.mappings)
-        var trace = ProcessTrace(exec: outcome.verdict)
-        let v = outcome.verdict
-        let label = "\(arch.name) \(input.kind)"
-        // INV-EXEC: kills are SIGABRT from the interpreter path only (R-ELF-25).
+            arch: arch, sigtramp: input.sigtramp, mappings: input.mappings, policy: input.policy)
+        let (refVerdict, refStarted) = RefProcess.exec(
+            program: input.program, base: input.base, interpreter: input.interpreter, interpreterBase: input.interpBase,
+            libc: input.libc, libcBase: input.libcBase, libsys: input.libsys, libsysBase: input.libsysBase, arch: ra,
+            sigtramp: input.sigtramp,
+            mappings: input.mappings.map(RefMapping.init), policy: RefPolicy(input.policy))
+        try RefCompare.verdicts(outcome.verdict, refVerdict, "INV-REF-EXEC", "\(label): exec")
+        try require((started == nil) == (refStarted == nil), "INV-REF-EXEC", "\(label): one model started the process, the other did not")
+        try checkBuilderIntent(input, outcome.verdict, started: started != nil, label: label)
+        guard var state = started, let refState = refStarted else { return }
+        addLibsys(input, to: &state)
+
+        let fromLibc = libcSubmission(input)
+        var run = try Lockstep(core: state, ref: refState, label: label)
+        for s in input.steps {
+            try run.step(addr: s.addr, sysno: s.sysno, coreRequest(s.request, fromLibc: fromLibc), refRequest(s.request))
+        }
+    }
+
+    /// As the scenario runner does: libsys's text, part of the process from exec (D-LIBSYS).
+    static func addLibsys(_ input: Input, to state: inout ProcessState) {
+        guard let libsys = input.libsys,
+            case .success(let image) = ExecRules.readImage(libsys, arch: input.arch, loader: .interpreter)
+        else { return }
+        state.trusted.libsys = image.textSpan(base: input.libsysBase, mask: input.arch.addressMask)
+    }
+
+    /// ld.so's submission of libc's table in the core, built once (nil: ld.so declines, R-LD-4).
+    static func libcSubmission(_ input: Input) -> PinsyscallsCall? {
+        guard case .success(let image) = ExecRules.readImage(input.libc, arch: input.arch, loader: .interpreter) else { return nil }
+        return LdsoPin.submission(libc: image, base: input.libcBase, arch: input.arch, policy: input.policy)
+    }
+
+    /// The core's request (nil: a from_libc submission ld.so does not make) and the reference's.
+    static func coreRequest(_ r: Request, fromLibc: PinsyscallsCall?) -> SyscallRequest? {
+        switch r {
+        case .plain: return .plain
+        case .pinsyscalls(let c, let threads): return .pinsyscalls(c, threads: threads)
+        case .fromLibc(let threads): return fromLibc.map { .pinsyscalls($0, threads: threads) }
+        case .kbind(let param, let psize, let cookie): return .kbind(param: param, psize: psize, cookie: cookie)
+        }
+    }
+
+    static func refRequest(_ r: Request) -> RefRequest {
+        switch r {
+        case .fromLibc(let threads): return .fromLibc(threads: threads)
+        default: return FuzzPinsyscalls.refRequest(coreRequest(r, fromLibc: nil)!)
+        }
+    }
+
+    /// INV-EXEC: the outcome the builder meant. Kills are SIGABRT from the interpreter path only
+    /// (R-ELF-25); a broken main program is an errno returned before the point of no return.
+    static func checkBuilderIntent(_ input: Input, _ v: Verdict, started: Bool, label: String) throws(InvariantViolation) {
         if v.isKilled {
             try require(
-                v.signal == .SIGABRT && input.kind == .dynamic && started == nil, "INV-EXEC",
+                v.signal == .SIGABRT && input.kind == .dynamic && !started, "INV-EXEC",
                 "\(label): exec killed by \(v) outside the interpreter path")
         }
         switch input.kind {
         case .brokenMain(let e, let why):
             try require(
-                v.errno == e && v.signal == nil && started == nil, "INV-EXEC",
+                v.errno == e && v.signal == nil && !started, "INV-EXEC",
                 "\(label) (\(why)): exec \(v), expected \(e.name) returned before the point of no return (R-ELF-26)")
-            return trace
         case .dynamic:
             if let (e, why) = input.interpFault {
                 try require(
-                    v.signal == .SIGABRT && v.errno == e && started == nil, "INV-EXEC",
+                    v.signal == .SIGABRT && v.errno == e && !started, "INV-EXEC",
                     "\(label) (\(why)): exec \(v), expected killed(SIGABRT) with \(e.name) (R-ELF-25)")
-                return trace
+                return
             }
+            try require(v.isOK && started, "INV-EXEC", "\(label): a program the builder made valid was rejected: \(v)")
         case .staticExec, .staticPIE:
-            break
+            try require(v.isOK && started, "INV-EXEC", "\(label): a program the builder made valid was rejected: \(v)")
         }
-        guard v.isOK, var state = started else {
-            throw InvariantViolation("INV-EXEC", "\(label): a program the builder made valid was rejected: \(v) \(outcome.detail ?? "")")
-        }
-        // The start state (R-PT-15, R-PT-16, R-KB-14).
-        let isStatic = input.kind != .dynamic
-        let kbindStart: UInt64 = input.kind == .staticPIE ? mask : 0
-        try require(
-            state.libc == nil && state.pinsyscallsUsed == isStatic && state.kbind == KbindState(pc: kbindStart)
-                && state.killedBy == nil && state.sigtramp == input.sigtramp.map { $0 & mask },
-            "INV-EXEC",
-            "\(label): start state libc \(state.libc == nil ? "none" : "present"), once \(state.pinsyscallsUsed), kbind pc 0x\(String(state.kbind.pc, radix: 16))")
-
-        let naiveMain = try naiveTable(input)
-        try require(
-            (state.main == nil) == (naiveMain == nil), "INV-NAIVE-AGREE",
-            "\(label): core \(state.main == nil ? "has no" : "has a") main table, naive \(naiveMain == nil ? "none" : "one") from \(input.sites.count) sites")
-        var oracle = StepOracle(
-            arch: arch, main: naiveMain, sigtramp: input.sigtramp.map { $0 & mask }, once: isStatic, kbindPC: kbindStart,
-            mappings: input.mappings)
-        for s in input.steps {
-            trace.results.append(try oracle.step(&state, addr: s.addr, sysno: s.sysno, s.request))
-        }
-        trace.final = ProcessSnapshot(state)
-        return trace
-    }
-
-    /// The naive table for the process's ps_pin, from the builder's sites and the loaders' span
-    /// (ExecLoaders.staticLayout / interpLayout, as FuzzELF does); nil when R-PT-1..4 discard it.
-    static func naiveTable(_ input: Input) throws(InvariantViolation) -> NaiveTable? {
-        let arch = input.arch
-        let mask = arch.addressMask
-        let isLdso = input.kind == .dynamic
-        let bytes = isLdso ? input.interpreter ?? [] : input.program
-        guard case .success(let image) = ExecRules.readImage(bytes, arch: arch, loader: isLdso ? .interpreter : .main),
-            let seg = image.phdrs.last(where: { $0.type == .openbsdSyscalls })
-        else {
-            throw InvariantViolation("INV-EXEC", "\(arch.name): an accepted image has no readable PT_OPENBSD_SYSCALLS")
-        }
-        let loadBase: UInt64
-        let layout: PinLayout
-        if isLdso {
-            loadBase = input.interpBase & mask
-            layout = ExecLoaders.interpLayout(image, segment: seg, pos: input.interpBase, arch: arch)
-        } else {
-            // R-PT-11: a PIE's base is truncated to its base PT_LOAD's p_align.
-            let baseAlign = image.phdrs.first { $0.type == .load }?.align ?? 0
-            let requested = input.kind == .staticPIE ? input.base & mask : 0
-            loadBase = baseAlign > 1 ? requested & ~(baseAlign - 1) : requested
-            layout = ExecLoaders.staticLayout(image, segment: seg, base: loadBase, arch: arch)
-        }
-        let len = (layout.end &- loadBase) & mask
-        let delta = (layout.start &- loadBase) & mask
-        // R-PT-9: the u_int delta moves the start and shrinks the length.
-        let delta32 = delta & 0xFFFF_FFFF
-        let start = (loadBase &+ delta32) & mask
-        let end = (start &+ ((len &- delta32) & mask)) & mask
-        let valid =
-            input.sites.count * 8 <= 331 * 16
-            && input.sites.allSatisfy { $0.sysno >= 1 && $0.sysno < 331 && UInt64($0.offset) <= len }
-        guard valid else { return nil }
-        return NaiveTable(sites: input.sites, loadBase: loadBase, delta: delta, start: start, end: end, isLdso: isLdso)
     }
 
     // MARK: Decoding
@@ -190,6 +184,7 @@ public enum FuzzScenario {
         let page = arch.pageSize
         let wide = arch.pointerBytes == 8
         let kindByte = r.u8()
+        let quirky = kindByte & 0x20 != 0  // another unused bit: the layouts of R-PT-9/12's edges
         var kind: ProgramKind
         switch kindByte % 8 {
         case 0, 1: kind = .staticExec
@@ -201,7 +196,9 @@ public enum FuzzScenario {
         let high = kindByte & 0x40 != 0
         let top: UInt64 = wide ? 0x7f7f_0000_0000 : 0x1_0000_0000
         let b0 = UInt64(r.u16()), b1 = UInt64(r.u16())
-        let base = high ? (top - page * (1 + b0 % 16)) & mask : (wide ? 0x5_0000_0000 : 0x1000_0000) + page * (b0 % 0x4000)
+        var base = high ? (top - page * (1 + b0 % 16)) & mask : (wide ? 0x5_0000_0000 : 0x1000_0000) + page * (b0 % 0x4000)
+        // With bit 4, a load base off the page: the kernel truncates it to p_align (R-PT-11).
+        if kindByte & 0x10 != 0 { base = (base + 0x10 * (1 + (b0 >> 4) % 0xff)) & mask }
         let interpBase = high ? (top - page * (1 + b1 % 16)) & mask : (wide ? 0x7_0000_0000 : 0x4000_0000) + page * (b1 % 0x4000)
 
         var program: [UInt8]
@@ -213,17 +210,22 @@ public enum FuzzScenario {
         switch kind {
         case .staticExec, .staticPIE, .brokenMain:
             let pie = kind == .staticPIE || (kind != .staticExec && kindByte & 0x80 != 0)
-            let tv = pie ? page * UInt64(r.u8() % 4) : page * (0x10 + UInt64(r.u16() % 0x400))
+            var tv = pie ? page * UInt64(r.u8() % 4) : page * (0x10 + UInt64(r.u16() % 0x400))
+            // With bit 5, ET_EXEC text above 4 GiB (LP64): R-PT-9's delta is 32 bits wide.
+            if quirky && !pie && wide { tv += 0x1_0000_0000 }
             let tm = page * UInt64(1 + r.u8() % 4) - UInt64(r.u8() % 2) * 0x10
             sites = decodeSites(&r, textVaddr: tv, textMemsz: tm)
             var b = pie ? ElfBuilder.staticPIE(arch: arch, text: (tv, tm), sites: sites) : ElfBuilder.staticExec(arch: arch, text: (tv, tm), sites: sites)
             siteBase = pie ? base & mask : 0
             text = ((siteBase &+ tv) & mask, (siteBase &+ tv &+ tm) & mask)
             if case .brokenMain = kind {
-                switch r.u8() % 8 {
+                let fault = r.u8()
+                switch fault % 8 {
                 case 0:
                     b.openBSDNote = false
-                    kind = .brokenMain(.ENOEXEC, "no OpenBSD note, EI_OSABI 0 (R-ELF-12)")
+                    // With bit 3, EI_OSABI says OpenBSD: the note is still required (R-ELF-12).
+                    b.ident.osabi = fault & 8 != 0 ? 12 : nil
+                    kind = .brokenMain(.ENOEXEC, "no OpenBSD note, EI_OSABI \(fault & 8 != 0 ? 12 : 0) (R-ELF-12)")
                 case 1:
                     b.segments.append(.raw(ProgramHeader(type: .shlib, flags: 0, offset: 0, vaddr: 0, filesz: 0, memsz: 0, align: 0)))
                     kind = .brokenMain(.ENOEXEC, "PT_SHLIB (R-ELF-14)")
@@ -262,6 +264,9 @@ public enum FuzzScenario {
             let ltm = page * UInt64(1 + r.u8() % 4)
             sites = decodeSites(&r, textVaddr: ltv, textMemsz: ltm)
             var ld = ElfBuilder.ldso(arch: arch, textVaddr: ltv, textMemsz: ltm, sites: sites)
+            // With bit 5, ld.so's first PT_LOAD is executable: text_start is the absolute load
+            // address (R-PT-12's quirk), and above 4 GiB R-PT-9's 32-bit delta shows.
+            if quirky { ld.segments[0].header.flags |= ProgramFlags.x }
             siteBase = interpBase & mask
             text = ((siteBase &+ ltv) & mask, (siteBase &+ ltv &+ ltm) & mask)
             let fault = r.u8()
@@ -289,8 +294,12 @@ public enum FuzzScenario {
             interpreter = interpFault?.0 == .ENOENT ? nil : ld.build()
         }
 
+        // The trampoline byte's high bits, unused by its layout: bit 7 with the kind byte's bit 3
+        // draws the policy (all four), bit 6 adds a libsys image, bit 5 puts it at libc's base.
+        let trampByte = r.u8()
+        let policy = FuzzReader.policy(low: kindByte & 0x08 != 0, high: trampByte & 0x80 != 0)
         let sigtramp: UInt64?
-        switch r.u8() % 4 {
+        switch trampByte % 4 {
         case 0: sigtramp = nil
         case 1: sigtramp = (wide ? 0x7f_ffff_0000 : 0xbfff_0000) + UInt64(r.u16())
         case 2: sigtramp = sites.first.map { (siteBase &+ UInt64($0.offset)) & mask }  // inside the region: the region wins
@@ -311,15 +320,18 @@ public enum FuzzScenario {
         let libcText = page * UInt64(1 + r.u8() % 4)
         let libcSites = decodeSites(&r, textVaddr: page, textMemsz: libcText)
         let libcBytes = ElfBuilder.sharedLibrary(arch: arch, textVaddr: page, textMemsz: libcText, sites: libcSites).build()
-        var fromLibc: PinsyscallsCall?
-        if case .success(let image) = ExecRules.readImage(libcBytes, arch: arch, loader: .main) {
-            fromLibc = LdsoPin.submission(libc: image, base: libcBase, arch: arch)
-        }
+        // libsys (D-LIBSYS): the same built library, apart from libc or where libc is.
+        let libsys = trampByte & 0x40 != 0 ? libcBytes : nil
+        let libsysBase = trampByte & 0x20 != 0 ? libcBase : libcBase + (wide ? 0x1_0000_0000 : 0x1000_0000)
 
         // Addresses worth calling from (all decided here, none from results).
         var candidates: [UInt64] = [text.lo, text.hi, (text.hi &- 1) & mask, (text.lo &- 1) & mask]
         for s in sites { candidates.append((siteBase &+ UInt64(s.offset)) & mask) }
         for s in libcSites { candidates.append((libcBase &+ UInt64(s.offset)) & mask) }
+        if libsys != nil {
+            candidates += [libsysBase + page, libsysBase + page + libcText - 1, libsysBase + page + libcText].map { $0 & mask }
+            for s in libcSites { candidates.append((libsysBase &+ UInt64(s.offset)) & mask) }
+        }
         if let t = sigtramp { candidates.append(t) }
         let pinSite = sites.first { $0.sysno == Sysno.pinsyscalls }.map { (siteBase &+ UInt64($0.offset)) & mask }
         let kbindSite = sites.first { $0.sysno == Sysno.kbind }.map { (siteBase &+ UInt64($0.offset)) & mask }
@@ -348,14 +360,13 @@ public enum FuzzScenario {
                 let addr = address(&r, preferred: pinSite)
                 let t = r.u8()
                 let threads = t >= 240 ? Int(t % 4) : 1
-                let call: PinsyscallsCall
-                if let c = fromLibc, r.u8() % 4 != 0 {
-                    call = c
+                if r.u8() % 4 != 0 {
+                    steps.append(Step(addr: addr, sysno: Int64(Sysno.pinsyscalls), request: .fromLibc(threads: threads)))
                 } else {
                     let near = r.pick(candidates)
-                    call = FuzzPinsyscalls.decodeCall(&r, arch: arch, near: near)
+                    let call = FuzzPinsyscalls.decodeCall(&r, arch: arch, near: near)
+                    steps.append(Step(addr: addr, sysno: Int64(Sysno.pinsyscalls), request: .pinsyscalls(call, threads: threads)))
                 }
-                steps.append(Step(addr: addr, sysno: Int64(Sysno.pinsyscalls), request: .pinsyscalls(call, threads: threads)))
             default:
                 let inText = (text.lo &+ UInt64(r.u8())) & mask  // ld.so's kbind slot is the wildcard
                 let addr = address(&r, preferred: kind == .dynamic ? inText : kbindSite)
@@ -369,7 +380,9 @@ public enum FuzzScenario {
             }
         }
         return Input(
-            arch: arch, kind: kind, program: program, base: base, interpreter: interpreter, interpBase: interpBase,
-            interpFault: interpFault, sites: sites, sigtramp: sigtramp, mappings: mappings, steps: steps)
+            arch: arch, policy: policy, kind: kind, program: program, base: base, interpreter: interpreter,
+            interpBase: interpBase, interpFault: interpFault, libc: libcBytes, libcBase: libcBase, libsys: libsys,
+            libsysBase: libsysBase, sigtramp: sigtramp,
+            mappings: mappings, steps: steps)
     }
 }

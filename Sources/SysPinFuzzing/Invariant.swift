@@ -57,6 +57,9 @@ public struct FuzzReader {
     public mutating func rest() -> [UInt8] { take(remaining) }
 
     public mutating func arch() -> Arch { Arch.all[Int(u8()) % Arch.all.count] }
+
+    /// One of `xs`, chosen by one byte.
+    mutating func pick<T>(_ xs: [T]) -> T { xs[Int(u8()) % xs.count] }
 }
 
 extension Verdict {

@@ -1,45 +1,7 @@
 import SysPinCore
-import SysPinTesting
 
 /// Invariants over a built pin table, shared by the fuzz targets.
 enum PinInvariants {
-    /// Core and naive model agree on every (address, code) probe derived from the tables.
-    static func differential(
-        libc: PinRegion?, naiveLibc: NaiveTable?, main: PinRegion?, naiveMain: NaiveTable?,
-        sigtramp: UInt64?, arch: Arch, extraCodes: [UInt32] = [], config: KernelConfig = .openbsd
-    ) throws(InvariantViolation) {
-        let mask = arch.addressMask
-        var addrs: Set<UInt64> = [0, mask]
-        var codes: Set<UInt32> = [1, Sysno.kbind, Sysno.sigreturn, Sysno.pinsyscalls, config.maxSyscall - 1]
-        codes.formUnion(extraCodes)
-        if let t = sigtramp { addrs.insert(t) }
-        for r in [libc, main].compactMap({ $0 }) {
-            for a in [r.start, r.end, r.start &+ 1, r.end &- 1] { addrs.insert(a & mask) }
-            for (code, v) in r.pins.enumerated() where v != 0 {
-                codes.insert(UInt32(code))
-                let site = r.site(of: v, mask: mask)
-                for a in [site, site &+ 1, site &- 1] { addrs.insert(a & mask) }
-            }
-            codes.insert(UInt32(r.pins.count))
-        }
-        for t in [naiveLibc, naiveMain].compactMap({ $0 }) {
-            for s in t.sites { codes.insert(s.sysno) }
-        }
-        for a in addrs {
-            for c in codes where c >= 1 && c < config.maxSyscall {
-                var n = NoProbeCount()
-                let core = PinCheck.check(libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, counter: &n)
-                let naive = NaiveModel.decide(libc: naiveLibc, main: naiveMain, sigtramp: sigtramp, addr: a, code: c, mask: mask)
-                let agree: Bool
-                switch naive {
-                case .allow: agree = core.isOK
-                case .kill(let e): agree = core.signal == .SIGABRT && core.errno == e
-                }
-                try require(agree, "INV-NAIVE-AGREE", "\(arch.name) addr 0x\(String(a, radix: 16)) code \(c): core \(core), naive \(naive)")
-            }
-        }
-    }
-
     /// Every unique, non-degenerate site of a table passes; every number without an entry dies.
     /// Degenerate entries are classified by SPEC: offset 0 (R-PT-7 B), rebased to 0 or to the
     /// marker (R-PT-9 D/E), site outside the half-open region (R-PC-3).
@@ -57,8 +19,7 @@ enum PinInvariants {
             let site = (region.start &+ UInt64(v)) & mask
             guard region.start <= site, site < region.end else { continue }
             sites.append(site)
-            var n = NoProbeCount()
-            let got = PinCheck.check(libc: nil, main: region, sigtramp: nil, addr: site, code: e.sysno, mask: mask, counter: &n)
+            let got = PinCheck.check(libc: nil, main: region, sigtramp: nil, addr: site, code: e.sysno, mask: mask)
             try require(got == .ok, "INV-PIN-COMPLETE", "\(arch.name) sysno \(e.sysno) at its site 0x\(String(site, radix: 16)): \(got)")
         }
         // Missing numbers: a handful, near the present ones, from every site.
@@ -71,8 +32,7 @@ enum PinInvariants {
         }
         for c in missing {
             for a in sites where region.start <= a && a < region.end {
-                var n = NoProbeCount()
-                let got = PinCheck.check(libc: nil, main: region, sigtramp: nil, addr: a, code: c, mask: mask, counter: &n)
+                let got = PinCheck.check(libc: nil, main: region, sigtramp: nil, addr: a, code: c, mask: mask)
                 try require(got == .killed(.SIGABRT, .ENOSYS, "R-PC-7"), "INV-PIN-MISSING", "\(arch.name) sysno \(c) absent from the table, at 0x\(String(a, radix: 16)): \(got)")
             }
         }

@@ -314,6 +314,13 @@ struct ExecProgramHeaderRulesTests {
         #expect(Self.verdict(Self.withoutNote.appending(.openBSDNote(endian: .little)).appending(unreadable)) == .ok)
     }
 
+    @Test("R-ELF-12: a zero-byte PT_NOTE is read (zero bytes) wherever it points, and the scan goes on")
+    func emptyNoteAnywhere() {
+        let empty = raw(.note, offset: 1 << 20, filesz: 0, memsz: 0, align: 4)
+        #expect(Self.verdict(Self.withoutNote.appending(empty).appending(.openBSDNote(endian: .little))) == .ok)
+        #expect(Self.verdict(Self.withoutNote.appending(empty)) == .fail(.ENOEXEC, "R-ELF-12"))
+    }
+
     @Test("R-ELF-12: the scan stops at an unreadable PT_NOTE, even one too small to hold a note")
     func tinyNoteReadError() {
         // An 8-byte PT_NOTE lying past the end of the file comes first: the scan ends there, before

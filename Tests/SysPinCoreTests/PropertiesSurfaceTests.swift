@@ -21,11 +21,10 @@ struct PropertiesSurfaceTests {
             for call in c.calls {
                 let allowed = zip(chain, states).map { policy, state -> Bool in
                     guard let s = state else { return false }
-                    var counter = NoProbeCount()
                     let code = call.sysno < 0 || call.sysno > Int64(UInt32.max) ? UInt32.max : UInt32(call.sysno)
                     return PinCheck.decide(
                         libc: s.libc, main: s.main, sigtramp: s.sigtramp, addr: call.addr & c.table.mask, code: code,
-                        mask: c.table.mask, policy: policy, trusted: s.trusted, counter: &counter) == .allow
+                        mask: c.table.mask, policy: policy, trusted: s.trusted) == .allow
                 }
                 for i in 1..<chain.count where allowed[i - 1] && !allowed[i] {
                     return "\(call): \(chain[i - 1]) allows it, \(chain[i]) does not (main \(first.main.map { "[0x\(String($0.start, radix: 16)), 0x\(String($0.end, radix: 16)))" } ?? "none"))"
@@ -99,10 +98,9 @@ struct PropertiesSurfaceTests {
                     var accepted: UInt64 = 0
                     var acceptedGadgets = 0
                     for a in sorted {
-                        var counter = NoProbeCount()
                         let d = PinCheck.decide(
                             libc: state.libc, main: state.main, sigtramp: state.sigtramp, addr: a, code: UInt32(n),
-                            mask: arch.addressMask, policy: p.policy, trusted: state.trusted, counter: &counter)
+                            mask: arch.addressMask, policy: p.policy, trusted: state.trusted)
                         if d == .allow {
                             accepted += 1
                             if gadgets.contains(a) { acceptedGadgets += 1 }

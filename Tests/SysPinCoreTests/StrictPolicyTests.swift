@@ -11,8 +11,8 @@ struct StrictPolicyTests {
     @Test("ExactSiteSet: finds every key, nothing else, in at most two probes, deterministically")
     func exactSiteSet() {
         #expect(ExactSiteSet([]).count == 0)
-        var none = ProbeTally()
-        #expect(!ExactSiteSet([]).contains(sysno: 1, rel: 0, counter: &none) && none.probes == 0)
+        let empty = CountingSites(ExactSiteSet([]))
+        #expect(!empty.contains(sysno: 1, rel: 0) && empty.reads.count == 0)
         for n in [1, 2, 3, 17, 331, 662] {
             let keys = (0..<n).map { ExactSite(sysno: UInt32(1 + $0 % 330), rel: UInt64($0) &* 0x9E37 &+ 4) }
             let set = ExactSiteSet(keys + keys.prefix(3))  // duplicates collapse
@@ -20,12 +20,12 @@ struct StrictPolicyTests {
             #expect(set.sites == keys.sorted())
             #expect(set == ExactSiteSet(keys.reversed()), "same keys, same table")
             for k in keys {
-                var t = ProbeTally()
-                #expect(set.contains(sysno: k.sysno, rel: k.rel, counter: &t))
-                #expect(t.probes <= 2)
-                var u = ProbeTally()
-                #expect(!set.contains(sysno: k.sysno, rel: k.rel &+ 1_000_003, counter: &u))
-                #expect(u.probes <= 2)
+                let t = CountingSites(set)
+                #expect(t.contains(sysno: k.sysno, rel: k.rel))
+                #expect(t.reads.count <= 2)
+                let u = CountingSites(set)
+                #expect(!u.contains(sysno: k.sysno, rel: k.rel &+ 1_000_003))
+                #expect(u.reads.count <= 2)
             }
         }
     }
@@ -72,12 +72,11 @@ struct StrictPolicyTests {
         let (v, region) = Pinsyscalls.call(raw, threads: 1, onceFlag: &once, arch: .amd64, policy: .strict)
         #expect(v == .ok)
         let r = try #require(region)
-        var c = NoProbeCount()
-        let check = { (addr: UInt64, code: UInt32, c: inout NoProbeCount) in
-            PinCheck.check(libc: r, main: nil, sigtramp: nil, addr: addr, code: code, mask: .max, policy: .strict, counter: &c)
+        let check = { (addr: UInt64, code: UInt32) in
+            PinCheck.check(libc: r, main: nil, sigtramp: nil, addr: addr, code: code, mask: .max, policy: .strict)
         }
-        #expect(check(0x2000_0010, 1, &c) == .ok)
-        #expect(check(0x2000_0100, 2, &c) == .killed(.SIGABRT, .ENOSYS, "D-STRICT"))
+        #expect(check(0x2000_0010, 1) == .ok)
+        #expect(check(0x2000_0100, 2) == .killed(.SIGABRT, .ENOSYS, "D-STRICT"))
 
         let libc = ElfBuilder.sharedLibrary(arch: .amd64, sites: [site(0x1100, 20), site(0x1200, 20), site(0x1300, 1)]).build()
         guard case .success(let image) = ExecRules.readImage(libc, arch: .amd64, loader: .interpreter) else {
@@ -92,9 +91,9 @@ struct StrictPolicyTests {
         once = false
         let (_, installed) = Pinsyscalls.call(strict, threads: 1, onceFlag: &once, arch: .amd64, policy: .strict)
         let l = try #require(installed)
-        #expect(PinCheck.check(libc: l, main: nil, sigtramp: nil, addr: 0x3000_1200, code: 20, mask: .max, policy: .strict, counter: &c) == .ok)
+        #expect(PinCheck.check(libc: l, main: nil, sigtramp: nil, addr: 0x3000_1200, code: 20, mask: .max, policy: .strict) == .ok)
         #expect(
-            PinCheck.check(libc: l, main: nil, sigtramp: nil, addr: 0x3000_1201, code: 20, mask: .max, policy: .strict, counter: &c)
+            PinCheck.check(libc: l, main: nil, sigtramp: nil, addr: 0x3000_1201, code: 20, mask: .max, policy: .strict)
                 == .killed(.SIGABRT, .ENOSYS, "D-STRICT"))
     }
 

@@ -46,10 +46,7 @@ func pinCheck(
     libc: PinRegion? = nil, main: PinRegion? = nil, sigtramp: UInt64? = nil, addr: UInt64, code: UInt32,
     arch: Arch = .amd64
 ) -> Verdict {
-    var counter = NoProbeCount()
-    return PinCheck.check(
-        libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: code, mask: arch.addressMask,
-        counter: &counter)
+    PinCheck.check(libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: code, mask: arch.addressMask)
 }
 
 extension StepResult {

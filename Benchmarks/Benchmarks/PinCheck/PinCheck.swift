@@ -91,9 +91,8 @@ func swiftOpenBSD(_ libc: PinRegion, _ main: PinRegion, _ q: [(addr: UInt64, cod
     for _ in 0..<checksPerIteration {
         let e = q[i]
         i = i + 1 == q.count ? 0 : i + 1
-        var c = NoProbeCount()
         if PinCheck.decide(
-            libc: libc, main: main, sigtramp: tramp, addr: e.addr, code: e.code, mask: mask, policy: .openbsd, counter: &c)
+            libc: libc, main: main, sigtramp: tramp, addr: e.addr, code: e.code, mask: mask, policy: .openbsd)
             == .allow
         {
             ok &+= 1
@@ -109,9 +108,8 @@ func swiftStrict(_ libc: PinRegion, _ main: PinRegion, _ q: [(addr: UInt64, code
     for _ in 0..<checksPerIteration {
         let e = q[i]
         i = i + 1 == q.count ? 0 : i + 1
-        var c = NoProbeCount()
         if PinCheck.decide(
-            libc: libc, main: main, sigtramp: tramp, addr: e.addr, code: e.code, mask: mask, policy: .strict, counter: &c)
+            libc: libc, main: main, sigtramp: tramp, addr: e.addr, code: e.code, mask: mask, policy: .strict)
             == .allow
         {
             ok &+= 1
@@ -129,9 +127,8 @@ func swiftVerdict(_ libc: PinRegion, _ main: PinRegion, _ q: [(addr: UInt64, cod
     for _ in 0..<checksPerIteration {
         let e = q[i]
         i = i + 1 == q.count ? 0 : i + 1
-        var c = NoProbeCount()
         if PinCheck.check(
-            libc: libc, main: main, sigtramp: tramp, addr: e.addr, code: e.code, mask: mask, policy: .openbsd, counter: &c
+            libc: libc, main: main, sigtramp: tramp, addr: e.addr, code: e.code, mask: mask, policy: .openbsd
         ).isOK {
             ok &+= 1
         }
@@ -173,10 +170,8 @@ let benchmarks: @Sendable () -> Void = {
         // Both implementations must agree on every query before they are timed against each other.
         for q in f.queries {
             for policy in [PinPolicy.openbsd, .strict] {
-                var c = NoProbeCount()
                 let s = PinCheck.decide(
-                    libc: f.libc, main: f.main, sigtramp: tramp, addr: q.addr, code: q.code, mask: mask, policy: policy,
-                    counter: &c)
+                    libc: f.libc, main: f.main, sigtramp: tramp, addr: q.addr, code: q.code, mask: mask, policy: policy)
                 let r =
                     policy == .openbsd
                     ? cpin_check_openbsd(f.cLibc, f.cMain, 1, tramp, q.addr, q.code, mask)

@@ -1,0 +1,45 @@
+import Benchmark
+import Foundation
+import SysPinFuzzing
+
+// Every corpus input of every fuzz target (Corpus/<target>/, its regressions included) replayed
+// through the target's logic — the same entry function libFuzzer calls — in a plain release build,
+// with libelf linked as the fuzz build links it. One iteration replays the target's whole corpus
+// once; ci/fuzz-bench divides by the input count for µs and mallocs per input.
+
+func corpus(_ target: String) -> [[UInt8]] {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    let dir = root.appendingPathComponent("Corpus/\(target)")
+    var out: [[UInt8]] = []
+    let walker = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.isRegularFileKey])
+    while let url = walker?.nextObject() as? URL {
+        // Scenario files (*.json, *.jsonl) are `syspin run` input, not fuzz input; dot-files are
+        // temporaries of an interrupted write.
+        let name = url.lastPathComponent
+        guard !name.hasPrefix("."), !name.contains("."),
+            (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true,
+            let data = FileManager.default.contents(atPath: url.path)
+        else { continue }
+        out.append([UInt8](data))
+    }
+    return out
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 1, scalingFactor: .one,
+        maxDuration: .seconds(5), maxIterations: 50)
+    for (name, entry) in FuzzTargets.all {
+        let inputs = corpus(name)
+        precondition(!inputs.isEmpty, "Corpus/\(name) has no inputs")
+        for input in inputs {
+            do { try entry(input) } catch { preconditionFailure("\(name): \(error)") }
+        }
+        Benchmark("FuzzReplay.\(name).inputs\(inputs.count)") { benchmark in
+            for _ in benchmark.scaledIterations {
+                for input in inputs { try? entry(input) }
+            }
+        }
+    }
+}

@@ -1,0 +1,224 @@
+import SysPinCore
+import SysPinReference
+
+// Adapters from the core's types to the reference model's plain values, and the lockstep runner
+// every process-level target uses. The reference (SysPinReference) shares no code with the core:
+// only raw bytes, plain numbers and these conversions cross between them.
+
+extension RefArch {
+    /// The reference's row for a core arch (same canonical name).
+    init(_ a: Arch) { self = RefArch.named(a.name)! }
+}
+
+extension RefVerdict {
+    init(_ v: Verdict) {
+        self.init(errno: v.errno?.rawValue, signal: v.signal?.rawValue, rule: v.rule?.rawValue)
+    }
+}
+
+extension RefPolicy {
+    init(_ p: PinPolicy) {
+        switch p {
+        case .openbsd: self = .openbsd
+        case .strict: self = .strict
+        case .msyscall: self = .msyscall
+        case .libsys: self = .libsys
+        }
+    }
+    /// The core's policies the reference models, so the ones a target may compare: all of them.
+    static let comparable: [PinPolicy] = [.openbsd, .strict, .msyscall, .libsys]
+}
+
+extension RefSpan {
+    init(_ t: TextSpan) { self.init(start: t.start, end: t.end) }
+}
+
+extension RefEntry {
+    init(_ s: SyscallSite) { self.init(offset: s.offset, sysno: s.sysno) }
+}
+
+extension RefStepResult {
+    init(_ r: StepResult) {
+        switch r {
+        case .dead: self = .deadStep
+        case .decided(let v, let writes):
+            self = .decided(RefVerdict(v), writes.map { RefWrite(address: $0.address, bytes: $0.bytes) })
+        }
+    }
+}
+
+extension RefPhdr {
+    init(_ p: ProgramHeader) {
+        self.init(
+            type: p.type.rawValue, flags: p.flags, offset: p.offset, vaddr: p.vaddr, paddr: p.paddr, filesz: p.filesz,
+            memsz: p.memsz, align: p.align)
+    }
+}
+
+extension RefMapping {
+    init(_ m: MemoryMapping) { self.init(start: m.start, end: m.end, writable: m.writable) }
+}
+
+extension FuzzReader {
+    /// A policy from two bits (issue 11 item 5): `low` is the bit that chose openbsd/strict before
+    /// the region policies existed, so inputs with `high` clear keep their meaning.
+    static func policy(low: Bool, high: Bool) -> PinPolicy {
+        RefPolicy.comparable[(low ? 1 : 0) + (high ? 2 : 0)]
+    }
+}
+
+/// The comparable part of an installed table: bounds and pins (the strict site sets are compared
+/// through their decisions, `RefProbes`).
+struct PlainTable: Equatable, CustomStringConvertible {
+    var start: UInt64
+    var end: UInt64
+    var pins: [UInt32]
+
+    init(_ r: PinRegion) { (start, end, pins) = (r.start, r.end, r.pins) }
+    init(_ t: RefTable) { (start, end, pins) = (t.start, t.end, t.pins) }
+
+    var description: String {
+        let set = pins.indices.filter { pins[$0] != 0 }.prefix(8).map { "\($0):0x\(String(pins[$0], radix: 16))" }
+        return "[0x\(String(start, radix: 16)), 0x\(String(end, radix: 16))) npins \(pins.count) \(set)"
+    }
+}
+
+func describe(_ t: PlainTable?) -> String { t.map { $0.description } ?? "none" }
+
+enum RefCompare {
+    /// A table of the core against the reference's: presence, bounds, every pin.
+    static func tables(_ core: PinRegion?, _ ref: RefTable?, _ id: String, _ at: @autoclosure () -> String) throws(InvariantViolation) {
+        let c = core.map(PlainTable.init), r = ref.map(PlainTable.init)
+        try require(c == r, id, "\(at()): core table \(describe(c)), reference \(describe(r))")
+    }
+
+    /// A verdict of the core against the reference's.
+    static func verdicts(_ core: Verdict, _ ref: RefVerdict, _ id: String, _ at: @autoclosure () -> String) throws(InvariantViolation) {
+        let c = RefVerdict(core)
+        try require(c == ref, id, "\(at()): core \(core), reference \(ref)")
+    }
+
+    /// A core rejection/success against the reference's.
+    static func results<A, B>(
+        _ core: Result<A, ExecRejection>, _ ref: Result<B, RefFailure>, _ id: String, _ at: @autoclosure () -> String
+    ) throws(InvariantViolation) {
+        let c: RefVerdict, r: RefVerdict
+        switch core {
+        case .success: c = .ok
+        case .failure(let e): c = RefVerdict(e.verdict)
+        }
+        switch ref {
+        case .success: r = .ok
+        case .failure(let f): r = f.verdict
+        }
+        try require(c == r, id, "\(at()): core \(c), reference \(r)")
+    }
+}
+
+/// A process run through the core (`ProcessState.syscall`) and the reference (`RefProcess.step`)
+/// side by side; every step's result, signal, rule and writes, and the state after it, must agree.
+struct Lockstep {
+    var core: ProcessState
+    var ref: RefProcess
+    let label: String
+    var index = 0
+    var pinsyscallsSuccesses = 0
+
+    /// The reference's view of the core state that a step may change.
+    static func sameState(_ c: ProcessState, _ r: RefProcess) -> Bool {
+        c.main.map(PlainTable.init) == r.main.map(PlainTable.init) && c.libc.map(PlainTable.init) == r.libc.map(PlainTable.init)
+            && c.pinsyscallsUsed == r.once && c.kbind.pc == r.kbindPC && c.kbind.cookie == r.kbindCookie
+            && c.killedBy?.rawValue == r.killedBy && c.trusted.libsys.map(RefSpan.init) == r.libsysText
+            && c.trusted.mainIsRuntimeLinker == r.mainIsLdso
+    }
+
+    static func stateLine(_ c: ProcessState, _ r: RefProcess) -> String {
+        "core main \(describe(c.main.map(PlainTable.init))) libc \(describe(c.libc.map(PlainTable.init))) once \(c.pinsyscallsUsed) kbind 0x\(String(c.kbind.pc, radix: 16))/\(c.kbind.cookie) killed \(c.killedBy?.name ?? "-") libsys \(c.trusted.libsys.map { "\($0)" } ?? "-") ld.so \(c.trusted.mainIsRuntimeLinker); "
+            + "reference main \(describe(r.main.map(PlainTable.init))) libc \(describe(r.libc.map(PlainTable.init))) once \(r.once) kbind 0x\(String(r.kbindPC, radix: 16))/\(r.kbindCookie) killed \(r.killedBy.map { "\($0)" } ?? "-") libsys \(r.libsysText.map { "\($0)" } ?? "-") ld.so \(r.mainIsLdso)"
+    }
+
+    init(core: ProcessState, ref: RefProcess, label: String) throws(InvariantViolation) {
+        self.core = core
+        self.ref = ref
+        self.label = label
+        try require(Self.sameState(core, ref), "INV-REF-STATE", "\(label) at the start: \(Self.stateLine(core, ref))")
+    }
+
+    /// One step. `request` nil is a from_libc submission the core's ld.so declines (R-LD-4): no
+    /// system call is made, as the scenario runner does.
+    mutating func step(addr: UInt64, sysno: Int64, _ request: SyscallRequest?, _ refRequest: RefRequest) throws(InvariantViolation) {
+        defer { index += 1 }
+        let at = "\(label) step \(index) sysno \(sysno) at 0x\(String(addr, radix: 16))"
+        let got: RefStepResult
+        if let request {
+            got = RefStepResult(core.syscall(addr: addr, sysno: sysno, request))
+        } else if core.killedBy != nil {
+            got = .deadStep
+        } else {
+            got = RefStepResult(dead: false, skipped: true, verdict: RefVerdict(errno: nil, signal: nil, rule: "R-LD-4"), writes: [])
+        }
+        let want = ref.step(addr: addr, sysno: sysno, refRequest)
+        try require(got == want, "INV-REF-STEP", "\(at): core \(Self.show(got)), reference \(Self.show(want))")
+        try require(Self.sameState(core, ref), "INV-REF-STATE", "\(at): \(Self.stateLine(core, ref))")
+        // Facts of SPEC that hold whatever the models say (§12 I-3, I-6, I-7).
+        try require(
+            got.writes.isEmpty || got.verdict.isOK || got.verdict.rule == "R-KB-12", "INV-KBIND-WRITES",
+            "\(at): \(got.verdict) with \(got.writes.count) writes (I-6, I-7)")
+        if case .pinsyscalls? = request, !got.dead, got.verdict.isOK {
+            pinsyscallsSuccesses += 1
+            try require(pinsyscallsSuccesses <= 1, "INV-PIN-ONCE", "\(at): a second successful pinsyscalls (I-3)")
+        }
+    }
+
+    static func show(_ r: RefStepResult) -> String {
+        if r.dead { return "dead" }
+        if r.skipped { return "skipped" }
+        let w = r.writes.map { "0x\(String($0.address, radix: 16))+\($0.bytes.count)" }
+        return "\(r.verdict)\(w.isEmpty ? "" : " writes \(w)")"
+    }
+}
+
+/// The pin check of the core against the reference's on probe addresses and codes derived from
+/// the tables (every site, its neighbours, the bounds, the trampoline).
+enum RefProbes {
+    static func pinCheck(
+        libc: PinRegion?, refLibc: RefTable?, main: PinRegion?, refMain: RefTable?, sigtramp: UInt64?, arch: Arch,
+        policy: PinPolicy, trusted: TrustedText = TrustedText(), extraCodes: [UInt32] = [], at: @autoclosure () -> String
+    ) throws(InvariantViolation) {
+        let mask = arch.addressMask
+        let ra = RefArch(arch)
+        var addrs: [UInt64] = [0, mask]
+        var codes: [UInt32] = [1, Sysno.kbind, Sysno.sigreturn, Sysno.pinsyscalls, 330] + extraCodes
+        if let t = sigtramp { addrs.append(t) }
+        if let s = trusted.libsys { addrs += [s.start, s.end, s.start &+ 1, s.end &- 1, s.start &- 1].map { $0 & mask } }
+        for r in [libc, main].compactMap({ $0 }) {
+            addrs += [r.start, r.end, r.start &+ 1, r.end &- 1].map { $0 & mask }
+            for (code, v) in r.pins.enumerated() where v != 0 {
+                codes.append(UInt32(code))
+                let site = r.site(of: v, mask: mask)
+                addrs += [site, site &+ 1, site &- 1].map { $0 & mask }
+            }
+            codes.append(UInt32(r.pins.count))
+        }
+        for t in [refLibc, refMain].compactMap({ $0 }) {
+            for s in t.sites {
+                codes.append(s.sysno)
+                addrs.append((t.start &+ s.rel) & mask)
+            }
+        }
+        var seenA = Set<UInt64>(), seenC = Set<UInt32>()
+        for a in addrs where seenA.insert(a).inserted {
+            seenC.removeAll(keepingCapacity: true)
+            for c in codes where c >= 1 && c < 331 && seenC.insert(c).inserted {
+                let core = PinCheck.check(
+                    libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy, trusted: trusted)
+                let ref = RefPinCheck.check(
+                    libc: refLibc, main: refMain, sigtramp: sigtramp, addr: a, code: Int64(c), policy: RefPolicy(policy), arch: ra,
+                    libsys: trusted.libsys.map(RefSpan.init), mainIsLdso: trusted.mainIsRuntimeLinker)
+                try require(
+                    RefVerdict(core) == (ref ?? .ok), "INV-REF-PINCHECK",
+                    "\(at()) \(policy) addr 0x\(String(a, radix: 16)) code \(c): core \(core), reference \(ref ?? .ok)")
+            }
+        }
+    }
+}
