@@ -4,7 +4,7 @@
 # with the sanitizer flags precompile_swift exports), plus what ClusterFuzzLite picks up next to
 # each binary:
 #   $OUT/<Target>                  the fuzzer (Swift stdlib linked statically)
-#   $OUT/<Target>_seed_corpus.zip  Corpus/<Target>/ and Corpus/<Target>/regressions/ (flat)
+#   $OUT/<Target>_seed_corpus.zip  Corpus/<Target>/, its seeds/ and regressions/ (flat)
 #   $OUT/<Target>.dict             Fuzzers/dicts/<Target>.dict, when there is one
 #   $OUT/lib/                      shared libraries the runner image lacks (libelf), found
 #                                  through the binaries' $ORIGIN/lib runpath
@@ -29,27 +29,22 @@ fi
 root=$(cd "$root" && pwd -P)
 
 # In the OSS-Fuzz image precompile_swift copies the Swift-aware llvm-symbolizer into $OUT and
-# exports $SWIFTFLAGS. Its flags are not used as they are: with this toolchain the SwiftPM-level
-# --sanitize=fuzzer (SWIFT6_2FLAGS) links libFuzzer but leaves the code uninstrumented (INITED
-# without cov:), and a bare -Xswiftc -sanitize=fuzzer (SWIFTFLAGS) does not link; the recipe below
-# is the one ci/fuzz-build uses, with precompile_swift's static stdlib and -Xcc/-Xcxx flags.
+# exports $SWIFTFLAGS. Its flags are not used as they are (see fuzz_swift_flags in ci/lib/fuzz.sh:
+# they link without instrumenting, or do not link); the build is ci/lib/fuzz.sh's recipe, the one
+# ci/fuzz-build uses, with precompile_swift's static stdlib and -Xcc/-Xcxx flags.
 if command -v precompile_swift >/dev/null 2>&1; then
     # shellcheck disable=SC1091
     . precompile_swift
 fi
 
-flags=(-c release --scratch-path "$WORK/syspin-fuzz-$SANITIZER"
-    -Xswiftc -static-stdlib --static-swift-stdlib
-    -Xlinker -rpath -Xlinker '$ORIGIN/lib')
+# shellcheck source=../ci/lib/fuzz.sh
+. "$root/ci/lib/fuzz.sh"
+extra=(-Xswiftc -static-stdlib --static-swift-stdlib -Xlinker -rpath -Xlinker '$ORIGIN/lib')
 case $SANITIZER in
-coverage)
-    flags+=(-Xswiftc -profile-generate -Xswiftc -profile-coverage-mapping
-        --sanitize=fuzzer -Xswiftc -sanitize=fuzzer)
-    ;;
+coverage) ;;
 address | undefined | thread)
-    flags+=(--sanitize=fuzzer -Xswiftc "-sanitize=fuzzer,$SANITIZER")
-    for f in ${CFLAGS:-}; do flags+=("-Xcc=$f"); done
-    for f in ${CXXFLAGS:-}; do flags+=("-Xcxx=$f"); done
+    for f in ${CFLAGS:-}; do extra+=("-Xcc=$f"); done
+    for f in ${CXXFLAGS:-}; do extra+=("-Xcxx=$f"); done
     ;;
 *)
     echo "build.sh: unsupported SANITIZER=$SANITIZER (address, undefined, thread, coverage)" >&2
@@ -57,11 +52,10 @@ address | undefined | thread)
     ;;
 esac
 
-mapfile -t targets < <(ls "$root/Fuzzers/Sources")
+mapfile -t targets < <(fuzz_targets "$root/Fuzzers")
 echo "build.sh: building ${targets[*]} (sanitizer $SANITIZER) from $root"
-mkdir -p "$OUT" "$WORK"
-(cd "$root/Fuzzers" && swift build "${flags[@]}")
-bin=$(cd "$root/Fuzzers" && swift build "${flags[@]}" --show-bin-path)
+mkdir -p "$OUT" "$WORK/syspin-fuzz-$SANITIZER"
+bin=$(fuzz_build "$root/Fuzzers" "$WORK/syspin-fuzz-$SANITIZER" "$SANITIZER" -- "${extra[@]}")
 
 # Zips FILES... flat (by base name) into ZIP; python3's zipfile when zip is not installed.
 make_zip() {
@@ -87,7 +81,7 @@ for t in "${targets[@]}"; do
     # Seeds and regressions, one entry per name (a regression may also be a seed).
     declare -A seen=()
     files=()
-    for dir in "$root/Corpus/$t" "$root/Corpus/$t/regressions"; do
+    for dir in "$root/Corpus/$t" "$root/Corpus/$t/seeds" "$root/Corpus/$t/regressions"; do
         [[ -d $dir ]] || continue
         while IFS= read -r -d '' f; do
             name=${f##*/}

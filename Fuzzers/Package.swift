@@ -2,9 +2,15 @@
 // libFuzzer targets over the syspin core, one executable per input format (swift-protobuf's
 // FuzzTesting layout). Build with ci/fuzz-build; each target's logic and invariants live in the
 // SysPinFuzzing library of the parent package so `swift test` replays regressions through them.
+import Foundation
 import PackageDescription
 
-let targets = ["FuzzELF", "FuzzPintable", "FuzzPinsyscalls", "FuzzKbind", "FuzzScenario"]
+// The one list of targets, Fuzzers/targets.txt (one name a line, # comments), which the ci/
+// scripts and .clusterfuzzlite/build.sh read too.
+let targets = try! String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("targets.txt"), encoding: .utf8)
+    .split(separator: "\n").map { $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0] }
+    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 
 let package = Package(
     name: "SysPinFuzzers",

@@ -4,14 +4,7 @@ import SysPinCore
 /// decodes the bytes into, then what the core decided.
 public enum FuzzDescribe {
     public static func describe(target: String, _ bytes: [UInt8]) -> String? {
-        switch target {
-        case "FuzzELF": return elf(bytes)
-        case "FuzzPintable": return pintable(bytes)
-        case "FuzzPinsyscalls": return pinsyscalls(bytes)
-        case "FuzzKbind": return kbind(bytes)
-        case "FuzzScenario": return scenario(bytes)
-        default: return nil
-        }
+        FuzzTargets.all.first { $0.name == target }?.describe(bytes)
     }
 
     /// A plain hex dump, 16 bytes a line, for targets without a structured view.

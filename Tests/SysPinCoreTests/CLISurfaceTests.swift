@@ -11,7 +11,7 @@ extension CLITests {
             guard let sha = m["sha1"] as? String, let arch = m["arch"] as? String, let kind = m["kind"] as? String,
                 let entries = m["entries"] as? [[Int]]
             else { return nil }
-            return (Repo.url("Corpus/FuzzELF/\(sha)").path, arch, kind, entries)
+            return (Repo.url("Corpus/FuzzELF/seeds/\(sha)").path, arch, kind, entries)
         }
     }
 

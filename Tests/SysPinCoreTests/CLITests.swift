@@ -40,7 +40,7 @@ struct CLITests {
         let m = try #require(manifest.first { $0["arch"] as? String == "amd64" && $0["kind"] as? String == "static" })
         let sha = try #require(m["sha1"] as? String)
         let entries = try #require(m["entries"] as? [[Int]])
-        return (Repo.url("Corpus/FuzzELF/\(sha)").path, entries)
+        return (Repo.url("Corpus/FuzzELF/seeds/\(sha)").path, entries)
     }
 
     @Test("--help explains both commands and exits 0")
@@ -165,7 +165,7 @@ struct CLITests {
 
     @Test("decode shows a fuzz input's view; replay runs its invariants (exit 0 when they hold)")
     func decodeAndReplay() throws {
-        let seed = try #require(Repo.files(in: "Corpus/FuzzPintable").first)
+        let seed = try #require(Repo.files(in: "Corpus/FuzzPintable/seeds").first)
         let d = try syspin(["decode", "--target", "FuzzPintable", seed.path])
         #expect(d.status == 0)
         #expect(d.stdout.hasPrefix("FuzzPintable input: "))

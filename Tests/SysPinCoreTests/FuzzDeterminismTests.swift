@@ -19,7 +19,8 @@ struct FuzzDeterminismTests {
     @Test("INV-DETERMINISM: the corpus replayed twice gives the same outcomes", arguments: FuzzTargets.all.map(\.name))
     func replayTwice(_ target: String) throws {
         let entry = try #require(FuzzTargets.entry(named: target))
-        let files = Repo.files(in: "Corpus/\(target)/regressions") + Repo.files(in: "Corpus/\(target)")
+        let files = Repo.files(in: "Corpus/\(target)/regressions") + Repo.files(in: "Corpus/\(target)/seeds")
+            + Repo.files(in: "Corpus/\(target)")
         let inputs = try files.map { [UInt8](try Data(contentsOf: $0)) }
         let first = inputs.map { Self.outcome(entry, $0) }
         let second = inputs.map { Self.outcome(entry, $0) }

@@ -3,18 +3,44 @@ import SysPinCore
 import SysPinFuzzing
 import Testing
 
-/// Every fuzz input that once broke an invariant (Corpus/<target>/regressions/) and every seed
-/// (Corpus/<target>/) replays through the same entry function libFuzzer calls, in the plain
+/// Every fuzz input that once broke an invariant (Corpus/<target>/regressions/), every hand- or
+/// linker-made seed (Corpus/<target>/seeds/) and every input of the merged corpus (Corpus/<target>/)
+/// replays through the same entry function libFuzzer calls, in the plain
 /// build, so a fixed crash stays fixed without sanitizers (swift-protobuf's FailCases).
 @Suite("Fuzz regressions and seeds replay")
 struct FuzzRegressionReplayTests {
     static let inputs: [(target: String, file: URL)] = FuzzTargets.all.flatMap { t in
-        (Repo.files(in: "Corpus/\(t.name)/regressions") + Repo.files(in: "Corpus/\(t.name)")).map { (t.name, $0) }
+        (Repo.files(in: "Corpus/\(t.name)/regressions") + Repo.files(in: "Corpus/\(t.name)/seeds")
+            + Repo.files(in: "Corpus/\(t.name)")).map { (t.name, $0) }
+    }
+
+    @Test("FuzzTargets.all is Fuzzers/targets.txt, in order, and each has Fuzzers/Sources/<target>")
+    func targetsMatchTheList() throws {
+        let text = try String(contentsOf: Repo.url("Fuzzers/targets.txt"), encoding: .utf8)
+        let listed = text.split(separator: "\n").map { $0.split(separator: "#", omittingEmptySubsequences: false)[0] }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        #expect(listed == FuzzTargets.all.map(\.name))
+        for t in listed {
+            #expect(FileManager.default.fileExists(atPath: Repo.url("Fuzzers/Sources/\(t)").path), "no Fuzzers/Sources/\(t)")
+        }
+    }
+
+    @Test("scenarios load images only from seeds/ or regressions/, which no corpus merge or prune touches")
+    func scenariosNameStableImages() throws {
+        for f in Repo.files(in: "Corpus/FuzzScenario/scenarios") where f.pathExtension == "json" {
+            let text = try String(contentsOf: f, encoding: .utf8)
+            for t in FuzzTargets.all.map(\.name) {
+                for part in text.components(separatedBy: "\(t)/").dropFirst() {
+                    #expect(part.hasPrefix("seeds/") || part.hasPrefix("regressions/"),
+                        "\(f.lastPathComponent) loads \(t)/\(part.prefix(40)) from the merged corpus")
+                }
+            }
+        }
     }
 
     @Test("every registered target has seeds", arguments: FuzzTargets.all.map(\.name))
     func targetHasSeeds(_ target: String) {
-        #expect(!Repo.files(in: "Corpus/\(target)").isEmpty, "Corpus/\(target) has no seed inputs")
+        #expect(!Repo.files(in: "Corpus/\(target)/seeds").isEmpty, "Corpus/\(target)/seeds has no seed inputs")
     }
 
     @Test("replay", arguments: inputs.map { "\($0.target)/\($0.file.lastPathComponent)" })
@@ -61,7 +87,9 @@ struct FuzzRegressionReplayTests {
     func namedBySHA1() throws {
         #expect(SHA1.hex(Array("abc".utf8)) == "a9993e364706816aba3e25717850c26c9cd0d89d")
         for t in FuzzTargets.all {
-            for f in Repo.files(in: "Corpus/\(t.name)") + Repo.files(in: "Corpus/\(t.name)/regressions") {
+            for f in Repo.files(in: "Corpus/\(t.name)") + Repo.files(in: "Corpus/\(t.name)/seeds")
+                + Repo.files(in: "Corpus/\(t.name)/regressions")
+            {
                 let bytes = [UInt8](try Data(contentsOf: f))
                 #expect(f.lastPathComponent == SHA1.hex(bytes), "\(f.path) is not named by the SHA-1 of its content")
             }

@@ -33,7 +33,7 @@ struct LinkerSeed: Decodable, Sendable, CustomTestStringConvertible {
     }()
 
     func bytes() throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: Self.root.appendingPathComponent("Corpus/FuzzELF/\(sha1)")))
+        [UInt8](try Data(contentsOf: Self.root.appendingPathComponent("Corpus/FuzzELF/seeds/\(sha1)")))
     }
 }
 

@@ -8,8 +8,13 @@ enum Repo {
     static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
 
     /// Regular files directly inside `relative`, sorted; empty when the folder does not exist.
+    /// `Corpus/…` folders come from $SYSPIN_CORPUS_ROOT when it is set (`ci/coverage --corpus-root`
+    /// measures another corpus, e.g. one engine's, through the same replay).
     static func files(in relative: String) -> [URL] {
-        let dir = url(relative)
+        var dir = url(relative)
+        if relative.hasPrefix("Corpus/"), let other = ProcessInfo.processInfo.environment["SYSPIN_CORPUS_ROOT"] {
+            dir = URL(fileURLWithPath: other).appendingPathComponent(String(relative.dropFirst("Corpus/".count)))
+        }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
         // Dot-files are temporaries of an interrupted atomic write, never corpus entries.
         return names.sorted().filter { !$0.hasPrefix(".") }.map { dir.appendingPathComponent($0) }.filter {

@@ -18,29 +18,36 @@ DEFAULT_FUZZ_PACKAGE = os.path.join(ROOT, "Fuzzers")
 FUZZ_PACKAGE = DEFAULT_FUZZ_PACKAGE
 CORPUS_ROOT = os.path.join(ROOT, "Corpus")
 BIN_DIR = None
+AFL_BIN_DIR = None
+ENGINES = ("libfuzzer", "afl")
 
 
 def add_location_args(parser):
     parser.add_argument("--fuzz-package", metavar="DIR", default=os.environ.get("SYSPIN_FUZZ_PACKAGE"),
-                        help="fuzz package with Sources/<target> and dicts/ (default: Fuzzers/)")
+                        help="fuzz package with targets.txt, Sources/<target> and dicts/ (default: Fuzzers/)")
     parser.add_argument("--corpus-root", metavar="DIR", default=os.environ.get("SYSPIN_CORPUS_ROOT"),
                         help="folder of <target>/ corpora (default: Corpus/)")
     parser.add_argument("--bin-dir", metavar="DIR", default=os.environ.get("SYSPIN_FUZZ_BIN_DIR"),
                         help="use the sanitizer binaries in DIR, not built (default: build with ci/fuzz-build "
                              "into .build-fuzz); required with another --fuzz-package")
+    parser.add_argument("--afl-bin-dir", metavar="DIR", default=os.environ.get("SYSPIN_AFL_BIN_DIR"),
+                        help="the AFL++ binaries (default: ci/fuzz-build --engine afl's .build-afl); "
+                             "required for --engine afl|both with another --fuzz-package")
 
 
 def configure(args):
     """Applies --fuzz-package/--corpus-root/--bin-dir; returns an error message or None."""
-    global FUZZ_PACKAGE, CORPUS_ROOT, BIN_DIR
+    global FUZZ_PACKAGE, CORPUS_ROOT, BIN_DIR, AFL_BIN_DIR
     if args.fuzz_package:
         FUZZ_PACKAGE = os.path.abspath(args.fuzz_package)
     if args.corpus_root:
         CORPUS_ROOT = os.path.abspath(args.corpus_root)
     if args.bin_dir:
         BIN_DIR = os.path.abspath(args.bin_dir)
-    if not os.path.isdir(os.path.join(FUZZ_PACKAGE, "Sources")):
-        return f"{FUZZ_PACKAGE}: no Sources/ folder of fuzz targets"
+    if args.afl_bin_dir:
+        AFL_BIN_DIR = os.path.abspath(args.afl_bin_dir)
+    if not os.path.isfile(os.path.join(FUZZ_PACKAGE, "targets.txt")):
+        return f"{FUZZ_PACKAGE}: no targets.txt (the list of fuzz targets)"
     if not is_default_package() and not BIN_DIR:
         return "--bin-dir is required with --fuzz-package (only Fuzzers/ is built by ci/fuzz-build)"
     return None
@@ -59,35 +66,89 @@ def location_args():
         out += ["--corpus-root", CORPUS_ROOT]
     if BIN_DIR:
         out += ["--bin-dir", BIN_DIR]
+    if AFL_BIN_DIR:
+        out += ["--afl-bin-dir", AFL_BIN_DIR]
     return out
 
-# Frames that say how a Swift program stopped, not where the bug is: dropped before taking the
-# top frames of a signature, or every fatalError would merge into one crash.
-RUNTIME_FRAME = re.compile(
-    r"(__sanitizer|__asan|__lsan|__interceptor|fuzzer::|libFuzzer|LLVMFuzzer|"
-    r"Swift runtime failure|swift_|_swift_|fatalError|precondition|assertionFailure|"
-    r"_assertionFailure|abort|raise|__libc|__GI_|libc\.so|libswiftCore|FuzzHarness|"
-    r"\$ss\d|StaticString|__pthread|start_thread|_start\b|main\b)"
-)
-FRAME = re.compile(r"^\s*#(\d+) 0x[0-9a-f]+ in (.+?)(?: /\S+)?$")
+# Frames that say how a program stopped, not where the bug is (ClusterFuzz's stack_analyzer drops
+# the same kinds): sanitizer and libFuzzer/AFL++ driver frames, the Swift runtime and standard
+# library (`Swift runtime failure: …`, `_assertionFailure`, `fatalError`, `swift_*`, `$ss…`/`$sS…`
+# mangled stdlib symbols, `Swift.…` demangled ones), libc's abort path, syspin's FuzzHarness.
+# Dropped before taking the top frames of a signature, or every trap would merge into one crash.
+# Matched as prefixes or whole names, so a user function such as `abortIfTruncated` stays.
+RUNTIME_PREFIX = re.compile(
+    r"^(__sanitizer|__asan|__lsan|__ubsan|__msan|__interceptor|__interception|__sancov|"
+    r"fuzzer::|LLVMFuzzer|afl_|__afl|_afl|__cmplog|"
+    r"Swift runtime failure|swift_|_swift_|swift::|\$ss\d|\$sS[A-Za-z]|Swift\.|\(extension in Swift\)|"
+    r"__GI_|__libc|__pthread|__clone|"
+    r"(_assertionFailure|_fatalErrorMessage|fatalError|preconditionFailure|assertionFailure|"
+    r"abort|raise|gsignal|pthread_kill|start_thread|_start|main)(?=$|\(|\s))")
+RUNTIME_ANYWHERE = re.compile(r"(FuzzHarness|libswiftCore|libc\.so|libFuzzer|afl-compiler-rt|libAFLDriver)")
+
+
+def is_runtime_frame(fn):
+    return bool(RUNTIME_PREFIX.match(fn) or RUNTIME_ANYWHERE.search(fn))
+
+
+FRAME = re.compile(r"^\s*#(\d+) 0x[0-9a-f]+ in (.+?)(?: (/[^\s:]+)(?::(\d+))?(?::\d+)?)?$")
 INVARIANT = re.compile(r"^(INV-[A-Z0-9-]+):")
+
+
+# The environment of every fuzz run, replay and minimisation: no Swift backtracer (the sanitizer
+# prints the stack), and pinned hash seeding so a Set or Dictionary iterates in the same order on
+# every run and a reproducer behaves the same everywhere.
+FUZZ_ENV = {"SWIFT_BACKTRACE": "enable=no", "SWIFT_DETERMINISTIC_HASHING": "1"}
+
+
+def fuzz_env(**extra):
+    return dict(os.environ, **FUZZ_ENV, **extra)
+
+
+# libFuzzer's proof that the binary is instrumented: "INITED cov: N ..." (a fork-mode parent prints
+# no INITED line; its first progress line with cov: > 0 is the same proof).
+PROGRESS_COV = re.compile(r"#\d+:?\s+(?:\w+\s+)?cov: (\d+)")
+
+
+def coverage_started(log_text):
+    """True when libFuzzer's output shows coverage instrumentation at work."""
+    for line in log_text.splitlines():
+        if "INITED" in line and "cov:" in line:
+            return True
+        m = PROGRESS_COV.search(line)
+        if m and int(m.group(1)) > 0:
+            return True
+    return False
+
+
+def started(log_text):
+    """True when libFuzzer got as far as running inputs (an INITED or a progress line)."""
+    return any("INITED" in line or PROGRESS_COV.search(line) for line in log_text.splitlines())
+
+
+# Corpus/<target>/ layout (CONTRACT.md): the top level holds the merged corpus, regenerable by
+# fuzzing and free for a merge or prune to rewrite; these subfolders are kept as they are:
+# seeds/ (hand- and linker-made, loaded by name by tests and scenarios), regressions/ (inputs that
+# once failed), scenarios/ (FuzzScenario's JSON scenarios with their expected output).
+KEPT_SUBDIRS = ("seeds", "regressions", "scenarios")
 
 
 def log(msg):
     print(f"[{os.path.basename(sys.argv[0])}] {msg}", flush=True)
 
 
-def targets():
-    return sorted(os.listdir(os.path.join(FUZZ_PACKAGE, "Sources")))
+def targets(package=None):
+    """The fuzz package's targets.txt (Fuzzers/targets.txt: the one list), one name a line."""
+    with open(os.path.join(package or FUZZ_PACKAGE, "targets.txt")) as f:
+        return [n for n in (line.split("#", 1)[0].strip() for line in f) if n]
 
 
-def fuzz_bin_dir():
-    if BIN_DIR:
-        return BIN_DIR
-    out = subprocess.run(
-        ["swift", "build", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-fuzz"), "--show-bin-path"],
-        cwd=os.path.join(ROOT, "Fuzzers"), capture_output=True, text=True, check=True)
-    return out.stdout.strip()
+def fuzz_bin_dir(engine="libfuzzer"):
+    given = AFL_BIN_DIR if engine == "afl" else BIN_DIR
+    if given or not is_default_package():
+        return given
+    out = subprocess.run([os.path.join(ROOT, "ci", "fuzz-build"), "--engine", engine, "--show-bin-path"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
 
 
 def plain_bin_dir():
@@ -112,6 +173,7 @@ def write_atomic(path, data, tmp_dir=None, before_rename=None):
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
         if before_rename:
             before_rename(tmp)
         os.replace(tmp, path)
@@ -129,13 +191,9 @@ def store_by_sha1(folder, data):
     return path
 
 
-def signature(output):
-    """A crash's signature from its output: the invariant id when an invariant broke, else the top
-    three non-runtime frames of the first sanitizer stack."""
-    for line in output.splitlines():
-        m = INVARIANT.match(line.strip())
-        if m:
-            return m.group(1)
+def top_frames(output, count=3):
+    """The top `count` non-runtime frames of the first stack in `output`, each {function, file,
+    line} (file and line when the symbolizer gave them)."""
     frames = []
     in_stack = False
     for line in output.splitlines():
@@ -146,11 +204,40 @@ def signature(output):
             continue
         in_stack = True
         fn = m.group(2).strip()
-        if RUNTIME_FRAME.search(fn):
+        if is_runtime_frame(fn):
             continue
-        frames.append(demangle_short(fn))
-        if len(frames) == 3:
+        frames.append({"function": demangle_short(fn), "file": m.group(3), "line": int(m.group(4)) if m.group(4) else None})
+        if len(frames) == count:
             break
+    return frames
+
+
+def crash_type(output):
+    """What kind of failure: the invariant id when an invariant broke, else the sanitizer's or the
+    Swift runtime's own words (heap-buffer-overflow, swift-runtime-failure, leak, timeout, …)."""
+    for line in output.splitlines():
+        m = INVARIANT.match(line.strip())
+        if m:
+            return m.group(1)
+    m = re.search(r"ERROR: AddressSanitizer: ([\w-]+)", output)
+    if m and m.group(1) != "SEGV":
+        return m.group(1)
+    for pat, name in (("LeakSanitizer", "leak"), ("Swift runtime failure", "swift-runtime-failure"),
+                      ("timeout", "timeout"), ("out-of-memory", "oom"), ("AddressSanitizer: SEGV", "segv"),
+                      ("deadly signal", "signal")):
+        if pat in output:
+            return name
+    return "crash"
+
+
+def signature(output):
+    """A crash's signature from its output: the invariant id when an invariant broke, else the top
+    three non-runtime frames of the first sanitizer stack, behind the kind of failure."""
+    for line in output.splitlines():
+        m = INVARIANT.match(line.strip())
+        if m:
+            return m.group(1)
+    frames = [f["function"] for f in top_frames(output)]
     kind = "crash"
     for pat, name in (("LeakSanitizer", "leak"), ("timeout", "timeout"), ("out-of-memory", "oom"),
                       ("ERROR: AddressSanitizer", "asan"), ("deadly signal", "signal")):
@@ -166,8 +253,9 @@ def demangle_short(fn):
 
 
 def run_input(binary, path, extra_env=None, timeout=60):
-    env = dict(os.environ, SWIFT_BACKTRACE="enable=no", ASAN_OPTIONS="dedup_token_length=3:detect_leaks=1")
-    if extra_env:
-        env.update(extra_env)
-    p = subprocess.run([binary, path], capture_output=True, text=True, env=env, timeout=timeout)
+    env = fuzz_env(ASAN_OPTIONS="dedup_token_length=3:detect_leaks=1", **(extra_env or {}))
+    try:
+        p = subprocess.run([binary, path], capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return -9, f"timeout: still running after {timeout}s\n" + (e.stderr or b"").decode(errors="replace")
     return p.returncode, p.stdout + p.stderr

@@ -3,16 +3,18 @@
 
 Each seed is written byte by byte in the order the target's decoder (Sources/SysPinFuzzing/
 <Target>.swift, `decode`) reads it through FuzzReader: little-endian u8/u16/u32/u64, a value
-past the end reads as 0. Files go to Corpus/<Target>/<sha1 of content>; the script only adds
+past the end reads as 0. Files go to Corpus/<Target>/seeds/<sha1 of content>; the script only adds
 files (running it twice changes nothing). Any byte string is a valid input, so a seed that the
 decoders later read differently still fuzzes; it just no longer means what its comment says.
 
 usage: ci/seeds/make-fuzz-seeds.py [ROOT]
 """
-import hashlib
 import os
 import struct
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from fuzzlib import store_by_sha1  # noqa: E402
 
 ARCH = {n: i for i, n in enumerate(
     ["amd64", "i386", "arm64", "armv7", "riscv64", "powerpc64", "powerpc", "sparc64", "mips64", "mips64el"])}
@@ -426,12 +428,10 @@ def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     for target, seeds in [("FuzzPinsyscalls", pinsyscalls_seeds()), ("FuzzKbind", kbind_seeds()),
                           ("FuzzScenario", scenario_seeds())]:
-        out = os.path.join(root, "Corpus", target)
+        out = os.path.join(root, "Corpus", target, "seeds")
         os.makedirs(out, exist_ok=True)
         for s in seeds:
-            name = hashlib.sha1(bytes(s)).hexdigest()
-            with open(os.path.join(out, name), "wb") as f:
-                f.write(bytes(s))
+            store_by_sha1(out, bytes(s))
         print(f"{target}: {len(seeds)} seeds")
 
 

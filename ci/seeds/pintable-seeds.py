@@ -2,21 +2,20 @@
 """Seeds for FuzzPintable from the linker-made images: each seed is the 14-byte prefix FuzzPintable
 reads (arch index, ld.so flag, load base >> 12, span length, text delta; little-endian) followed by
 the image's PT_OPENBSD_SYSCALLS bytes, rebuilt from the manifest's symbol-derived entries in the
-image's byte order. Written atomically to Corpus/FuzzPintable/<sha1>."""
-import hashlib, json, os, struct, sys, tempfile
+image's byte order. Written atomically to Corpus/FuzzPintable/seeds/<sha1>."""
+import json, os, struct, sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from fuzzlib import store_by_sha1  # noqa: E402
 
 ARCHES = ["amd64", "i386", "arm64", "armv7", "riscv64", "powerpc64", "powerpc", "sparc64", "mips64", "mips64el"]
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-out = os.path.join(root, "Corpus", "FuzzPintable")
+out = os.path.join(root, "Corpus", "FuzzPintable", "seeds")
 os.makedirs(out, exist_ok=True)
 manifest = json.load(open(os.path.join(root, "Corpus", "manifests", "linker-seeds.json")))
 
 def write(data):
-    name = hashlib.sha1(data).hexdigest()
-    fd, tmp = tempfile.mkstemp(dir=out)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, os.path.join(out, name))
+    store_by_sha1(out, data)
 
 count = 0
 for m in manifest:

@@ -25,13 +25,14 @@ Subcommands
   owned MANIFEST
       Print the sha1 of every image listed in an existing manifest.
 """
-import hashlib
 import json
 import os
 import re
 import struct
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from fuzzlib import sha1, write_atomic  # noqa: E402
 
 PT_LOAD, PT_INTERP, PT_NOTE, PT_PHDR = 1, 3, 4, 6
 PT_OPENBSD_SYSCALLS = 0x65A3DBE9
@@ -200,7 +201,7 @@ def verify(arch, kind, image, nm_out, objdump_out):
         raise Bad("segment %r != symbols %r" % (table, entries))
 
     return {
-        "sha1": hashlib.sha1(data).hexdigest(),
+        "sha1": sha1(data),
         "arch": arch,
         "kind": kind,
         "class": cls,
@@ -366,18 +367,6 @@ def sparc64_as(src, out):
 
 # ----------------------------------------------------------------------------
 
-def write_atomic(path, data):
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".make-seeds.", suffix=".tmp", dir=d)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main(argv):
@@ -396,7 +385,7 @@ def main(argv):
                     r.pop("_machine", None)
                     recs.append(r)
             body = "[\n" + ",\n".join("  " + json.dumps(r, separators=(", ", ": ")) for r in recs) + "\n]\n"
-            write_atomic(argv[2], body)
+            write_atomic(argv[2], body.encode())
         elif cmd == "owned" and len(argv) == 3:
             for r in json.load(open(argv[2])):
                 sha = r.get("sha1", "")

@@ -3,7 +3,7 @@ import CElf
 import Foundation
 import SysPinCore
 
-// Exec parsing of the Corpus images (Corpus/FuzzELF: images linked by the real ld.lld for ten
+// Exec parsing of the Corpus images (Corpus/FuzzELF/seeds: images linked by the real ld.lld for ten
 // arches, and fuzz seeds) against libelf. Both sides do the same work per image: open the image
 // from memory, read every program header, find the last PT_OPENBSD_SYSCALLS and decode its
 // {offset, sysno} entries. Swift: ExecRules.readImage + PinTableReader.entries(in:); libelf:
@@ -22,7 +22,7 @@ struct Image {
 func corpusImages() -> [Image] {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
-    let dir = root.appendingPathComponent("Corpus/FuzzELF")
+    let dir = root.appendingPathComponent("Corpus/FuzzELF/seeds")
     let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
     var out: [Image] = []
     for n in names {
@@ -88,7 +88,7 @@ func libelfParse(_ img: Image) -> Int {
 let benchmarks: @Sendable () -> Void = {
     _ = elf_version(UInt32(EV_CURRENT))
     let images = corpusImages()
-    precondition(!images.isEmpty, "no Corpus/FuzzELF images found")
+    precondition(!images.isEmpty, "no Corpus/FuzzELF/seeds images found")
     for img in images { precondition(swiftParse(img) == libelfParse(img), "Swift and libelf disagree on an image") }
 
     Benchmark.defaultConfiguration = .init(

@@ -1,0 +1,84 @@
+# Sourced by the bash scripts (ci/fuzz-build, ci/coverage, ci/make-seeds, ci/test-cflite-build,
+# .clusterfuzzlite/build.sh): the one list of fuzz targets, the one fuzz build recipe, and the
+# Swift toolchain's own LLVM tools. ci/lib/fuzzlib.py reads the same targets.txt.
+
+# The Swift toolchain's bin folder: clang, clang++, ld.lld and llvm-cov are called from here by
+# path, never as the first `clang` on PATH (Debian's afl++ installs clang-14 as /usr/bin/clang,
+# whose objects do not give lld an OpenBSD PT_OPENBSD_SYSCALLS segment; a distribution llvm-cov
+# may not read this toolchain's profiles).
+toolchain_bin() { dirname "$(readlink -f "$(command -v swift)")"; }
+
+# fuzz_targets [PACKAGE]: the targets of a fuzz package, from PACKAGE/targets.txt (default
+# Fuzzers/), one name a line. Fuzzers/Package.swift reads the same file.
+fuzz_targets() {
+    local pkg=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/Fuzzers}
+    sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$pkg/targets.txt"
+}
+
+# fuzz_swift_flags MODE: the swift build flags of the fuzz build recipe.
+#   address|undefined|thread  libFuzzer + that sanitizer. One --sanitize=fuzzer for SwiftPM's link
+#                             step plus -sanitize=fuzzer,<san> for swiftc: the recipe that links
+#                             and instruments (a bare -Xswiftc -sanitize=fuzzer does not link; the
+#                             SwiftPM-level flag alone leaves the code uninstrumented).
+#   coverage                  libFuzzer + source-based coverage (ClusterFuzzLite's coverage build).
+#   afl                       ASan + trace-pc-guard edges, no libFuzzer: the objects that
+#                             fuzz_link_afl links with AFL++'s runtime and driver.
+fuzz_swift_flags() {
+    case $1 in
+    address | undefined | thread) echo "--sanitize=fuzzer -Xswiftc -sanitize=fuzzer,$1" ;;
+    coverage) echo "-Xswiftc -profile-generate -Xswiftc -profile-coverage-mapping --sanitize=fuzzer -Xswiftc -sanitize=fuzzer" ;;
+    afl) echo "-Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-pc-guard" ;;
+    *) echo "fuzz_swift_flags: unknown mode $1" >&2; return 1 ;;
+    esac
+}
+
+# fuzz_build PACKAGE SCRATCH MODE [TARGET...] [-- SWIFT_BUILD_FLAG...]: builds the targets (all
+# of PACKAGE's when none is named) in release mode into SCRATCH, then checks every binary is
+# there. Build output goes to stderr; stdout gets the bin folder.
+fuzz_build() {
+    local pkg=$1 scratch=$2 mode=$3
+    shift 3
+    local targets=() extra=()
+    while (($#)) && [[ $1 != -- ]]; do targets+=("$1"); shift; done
+    (($#)) && shift && extra=("$@")
+    local all=0
+    if ((${#targets[@]} == 0)); then mapfile -t targets < <(fuzz_targets "$pkg"); all=1; fi
+    local flags
+    read -r -a flags <<<"$(fuzz_swift_flags "$mode")"
+    local base=(swift build -c release --scratch-path "$scratch" "${flags[@]}" "${extra[@]}")
+    local bin
+    bin=$(cd "$pkg" && "${base[@]}" --show-bin-path)
+    if [[ $mode == afl ]]; then
+        local t
+        for t in "${targets[@]}"; do
+            # SwiftPM's own link fails (it points main at <T>_main); every object is built.
+            (cd "$pkg" && "${base[@]}" --product "$t" >"$scratch/afl-$t.log" 2>&1) || true
+            fuzz_link_afl "$bin" "$t" || { tail -20 "$scratch/afl-$t.log" >&2; return 1; }
+        done
+    elif ((all)); then
+        (cd "$pkg" && "${base[@]}") >&2
+    else
+        local t
+        for t in "${targets[@]}"; do (cd "$pkg" && "${base[@]}" --product "$t") >&2; done
+    fi
+    local t
+    for t in "${targets[@]}"; do
+        [[ -x $bin/$t ]] || { echo "fuzz_build: $bin/$t was not built" >&2; return 1; }
+    done
+    echo "$bin"
+}
+
+# fuzz_link_afl BIN TARGET: links TARGET's objects (SwiftPM's link file list) with the toolchain's
+# clang++, AFL++'s compiler runtime and libFuzzer-compatible driver, ASan, libelf and the Swift
+# runtime into BIN/TARGET.
+fuzz_link_afl() {
+    local bin=$1 t=$2 tc swiftlib
+    tc=$(toolchain_bin)
+    swiftlib=$(dirname "$tc")/lib/swift/linux
+    local list=$bin/$t.product/Objects.LinkFileList
+    [[ -f $list ]] || { echo "fuzz_link_afl: no $list (the objects of $t were not built)" >&2; return 1; }
+    "$tc/clang++" -fsanitize=address -o "$bin/$t" @"$list" \
+        /usr/lib/afl/afl-compiler-rt.o /usr/lib/afl/libAFLDriver.a -lelf \
+        -L"$swiftlib" -lswiftCore -lswift_StringProcessing -lswift_Concurrency -lswiftSwiftOnoneSupport \
+        -lswift_RegexParser -Wl,-rpath,"$swiftlib" "$swiftlib/x86_64/swiftrt.o"
+}
