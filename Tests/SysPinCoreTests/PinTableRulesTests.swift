@@ -398,16 +398,21 @@ struct PinTableRulesTests {
         #expect(load.region == PinRegion(start: Self.pos + 0x1000, end: Self.pos + 0x1200, pins: Self.pins(count: 87, [20: 0x180, 86: 0xFFFF_FFFF])))
     }
 
-    @Test("R-PT-12 quirk: an executable first PT_LOAD makes text_start absolute")
-    func ldsoExecutableFirstLoad() throws {
-        let pos: UInt64 = 0x10_0000
+    @Test(
+        "R-PT-12 quirk: an executable first PT_LOAD makes text_start absolute; R-PT-9 then moves the region by its low 32 bits",
+        arguments: [
+            (pos: 0x10_0000, start: 0x20_0000, end: 0x20_2000),
+            // Above 4 GiB the delta is still the low 32 bits of pos (0x100000), the length pos + 0x2000 − delta.
+            (pos: 0x7f00_0010_0000, start: 0x7f00_0020_0000, end: 0xfe00_0020_2000),
+        ] as [(pos: UInt64, start: UInt64, end: UInt64)])
+    func ldsoExecutableFirstLoad(_ c: (pos: UInt64, start: UInt64, end: UInt64)) throws {
         var b = ElfBuilder(arch: .amd64, type: .dyn, entry: 0)
         b.openBSDNote = false
         b.segments = [.load(flags: RX, vaddr: 0, memsz: 0x2000), .load(flags: RW, vaddr: 0x3000, memsz: 0x1000)]
         b.syscalls = [site(0x10, 1)]
-        // text_start = pos, text_end = pos + 0x2000; region [pos + text_start, pos + text_end).
-        let load = try #require(interpLoad(b.build(), .amd64, pos: pos))
-        #expect(load.region == PinRegion(start: 0x20_0000, end: 0x20_2000, pins: Self.pins(count: 87, [1: 0xFFF0_0010, 86: 0xFFFF_FFFF])))
+        // text_start = pos, text_end = pos + 0x2000; region [pos + text_start, pos + text_end), moved by the u_int delta.
+        let load = try #require(interpLoad(b.build(), .amd64, pos: c.pos))
+        #expect(load.region == PinRegion(start: c.start, end: c.end, pins: Self.pins(count: 87, [1: 0xFFF0_0010, 86: 0xFFFF_FFFF])))
     }
 
     // MARK: R-PT-13, R-PT-15, R-PT-16

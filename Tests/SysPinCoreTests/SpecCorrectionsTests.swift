@@ -85,22 +85,6 @@ struct SpecCorrectionsTests {
         #expect(killed.syscall(addr: 0x1_0000_1010, sysno: 20, .plain) == .decided(.killed(.SIGABRT, .ENOSYS, "R-PT-10"), writes: []))
     }
 
-    @Test("R-PT-9 via R-PT-12: ld.so whose first PT_LOAD is executable, loaded above 4 GiB")
-    func ldsoAbove4G() throws {
-        let pos: UInt64 = 0x7f00_0010_0000
-        var b = ElfBuilder(arch: .amd64, type: .dyn, entry: 0)
-        b.openBSDNote = false
-        b.segments = [.load(flags: RX, vaddr: 0, memsz: 0x2000), .load(flags: RW, vaddr: 0x3000, memsz: 0x1000)]
-        b.syscalls = [site(0x10, 1)]
-        // text_start = pos (absolute, the quirk), whose low 32 bits 0x100000 are the delta;
-        // start = pos + 0x100000, len = (pos + 0x2000) − 0x100000.
-        let load = try #require(interpLoad(b.build(), .amd64, pos: pos))
-        var pins = [UInt32](repeating: 0, count: 87)
-        pins[1] = 0xFFF0_0010
-        pins[86] = 0xFFFF_FFFF
-        #expect(load.region == PinRegion(start: 0x7f00_0020_0000, end: 0xfe00_0020_2000, pins: pins))
-    }
-
     @Test("R-KB-12 / CONTRACT mappings: a piece with a byte in a read-only mapping is EFAULT, even where a writable one overlaps")
     func overlappingMappings() {
         let rw = MemoryMapping(start: 0x60_0000, end: 0x60_2000, writable: true)
