@@ -214,6 +214,10 @@ public enum ExecLoaders {
     ) -> Result<InterpLoad, ExecRejection> {
         let image: ElfImage
         switch ExecRules.readImage(bytes, arch: arch, loader: .interpreter) {
+        case .failure(let r) where r.rule == "R-ELF-1":
+            // R-ELF-25 (D-INTERP-SHORT): an interpreter shorter than its ELF header is reported
+            // under R-ELF-25 itself, like a missing one; the errno (ENOEXEC) is kept.
+            return .failure(.init(r.errno, "R-ELF-25", r.detail))
         case .failure(let r): return .failure(r)  // R-ELF-5: INTERP collapses header failures to ENOEXEC
         case .success(let i): image = i
         }
