@@ -123,15 +123,37 @@ public enum PinTableReader {
     static func pins<Entries: Collection<SyscallSite>>(
         _ entries: Entries, maxSysno: UInt32, isLdso: Bool, config: KernelConfig
     ) -> [UInt32] {
-        var pins = [UInt32](repeating: 0, count: Int(maxSysno) + 1)
-        // R-PT-7: a second entry for a slot that is already non-zero makes it the marker.
-        for e in entries {
-            pins[Int(e.sysno)] = pins[Int(e.sysno)] != 0 ? multipleSitesPin : e.offset
+        var pins = zeroedPins(count: Int(maxSysno) + 1)
+        pins.withUnsafeMutableBufferPointer { pins in
+            // R-PT-7: a second entry for a slot that is already non-zero makes it the marker.
+            for e in entries {
+                precondition(Int(e.sysno) < pins.count)
+                pins[Int(e.sysno)] = pins[Int(e.sysno)] != 0 ? multipleSitesPin : e.offset
+            }
+            // R-PT-8: ld.so's kbind slot is always the wildcard.
+            precondition(!isLdso || Int(Sysno.kbind) < pins.count)
+            if isLdso { pins[Int(Sysno.kbind)] = multipleSitesPin }
         }
-        // R-PT-8: ld.so's kbind slot is always the wildcard.
-        if isLdso { pins[Int(Sysno.kbind)] = multipleSitesPin }
         return pins
     }
+
+    /// `count` zero slots in one allocation. Reserving first keeps the allocation specialised in
+    /// this module; `Array(repeating:count:)` goes through the stdlib's generic path, which looks
+    /// the array's storage type up at run time on every call.
+    @inline(__always)
+    static func zeroedPins(count: Int) -> [UInt32] {
+        var pins: [UInt32] = []
+        pins.reserveCapacity(count)
+        if count <= zeros.count {
+            pins.append(contentsOf: zeros[..<count])  // one copy
+        } else {
+            pins.append(contentsOf: repeatElement(0, count: count))
+        }
+        return pins
+    }
+
+    /// Enough zero slots for every table of SYS_MAXSYSCALL (331) numbers.
+    static let zeros = [UInt32](repeating: 0, count: 512)
 
     /// elf_read_pintable and elf_adjustpins as the loaders run them (R-PT-1..9), reading the
     /// segment in place: R-PT-1..3 on p_filesz before any read, R-PT-4..8 over the {offset, sysno}
@@ -143,37 +165,45 @@ public enum PinTableReader {
         _ bytes: [UInt8], at segment: ProgramHeader, endian: Endian, isLdso: Bool, len: UInt64,
         start: UInt64, delta: UInt64, mask: UInt64, config: KernelConfig
     ) -> (table: PinTableRead, region: PinRegion?) {
-        var table = PinTableRead(
-            bytes: bytes, offset: segment.offset, filesz: segment.filesz, endian: endian, isLdso: isLdso, len: len,
-            config: config, discardedBy: nil)
+        func table(_ rule: RuleID?) -> PinTableRead {
+            PinTableRead(
+                bytes: bytes, offset: segment.offset, filesz: segment.filesz, endian: endian, isLdso: isLdso, len: len,
+                config: config, discardedBy: rule)
+        }
         let count = UInt64(bytes.count)
         let available = segment.offset < count ? min(segment.filesz, count - segment.offset) : 0
         if let rule = readRule(filesz: segment.filesz, available: available, config: config) {
-            table.discardedBy = rule
-            return (table, nil)
+            return (table(rule), nil)
         }
         // The whole segment lies inside the file and is a whole number of records (checked above).
         let n = Int(segment.filesz / SyscallSite.byteSize)
-        let records = PinRecords(bytes: bytes, start: n == 0 ? 0 : Int(segment.offset), count: n, endian: endian)
-        guard let maxSysno = maxSysno(records, isLdso: isLdso, len: len, config: config) else {
-            table.discardedBy = "R-PT-4"
-            return (table, nil)
+        let pins: [UInt32]? = bytes.withUnsafeBytes { raw in
+            let records = PinRecords(raw: raw, start: n == 0 ? 0 : Int(segment.offset), count: n, endian: endian)
+            guard let maxSysno = maxSysno(records, isLdso: isLdso, len: len, config: config) else { return nil }
+            return Self.pins(records, maxSysno: maxSysno, isLdso: isLdso, config: config)
         }
-        let region = PinRegion.adjusted(
-            pins: pins(records, maxSysno: maxSysno, isLdso: isLdso, config: config), start: start, len: len,
-            delta: delta, mask: mask)
-        return (table, region)
+        guard let pins else { return (table("R-PT-4"), nil) }
+        return (table(nil), PinRegion.adjusted(pins: pins, start: start, len: len, delta: delta, mask: mask))
     }
 }
 
 /// The {offset, sysno} records of a pin table segment that lies inside `bytes`, decoded in place
 /// on each access (no copy of the segment, no entries array).
 struct PinRecords: RandomAccessCollection {
-    let bytes: [UInt8]
+    /// The image's bytes, borrowed for the read.
+    let raw: UnsafeRawBufferPointer
     /// Byte offset of the first record; the caller has checked that `count` records fit.
     let start: Int
     let count: Int
     let endian: Endian
+
+    init(raw: UnsafeRawBufferPointer, start: Int, count: Int, endian: Endian) {
+        precondition(count == 0 || (start >= 0 && start <= raw.count && count <= (raw.count - start) / 8))
+        self.raw = raw
+        self.start = start
+        self.count = count
+        self.endian = endian
+    }
 
     var startIndex: Int { 0 }
     var endIndex: Int { count }
@@ -181,10 +211,10 @@ struct PinRecords: RandomAccessCollection {
     @inline(__always)
     subscript(i: Int) -> SyscallSite {
         precondition(i >= 0 && i < count)
-        let o = start + i * 8
-        return SyscallSite(
-            offset: UInt32(truncatingIfNeeded: ByteView.decode(bytes, at: o, width: 4, endian: endian)),
-            sysno: UInt32(truncatingIfNeeded: ByteView.decode(bytes, at: o + 4, width: 4, endian: endian)))
+        let x = raw.loadUnaligned(fromByteOffset: start + i * 8, as: (UInt32, UInt32).self)
+        return endian == .little
+            ? SyscallSite(offset: UInt32(littleEndian: x.0), sysno: UInt32(littleEndian: x.1))
+            : SyscallSite(offset: UInt32(bigEndian: x.0), sysno: UInt32(bigEndian: x.1))
     }
 }
 
@@ -242,8 +272,10 @@ public struct PinRegion: Hashable, Sendable {
     ) -> PinRegion {
         let d32 = UInt32(truncatingIfNeeded: delta)
         var out = consume pins
-        for i in out.indices where out[i] != 0 && out[i] != multipleSitesPin {
-            out[i] = out[i] &- d32
+        out.withUnsafeMutableBufferPointer { out in
+            for i in out.indices where out[i] != 0 && out[i] != multipleSitesPin {
+                out[i] = out[i] &- d32
+            }
         }
         let newStart = (start &+ UInt64(d32)) & mask
         let newLen = (len &- UInt64(d32)) & mask
