@@ -177,10 +177,16 @@ public enum PinTableReader {
         }
         // The whole segment lies inside the file and is a whole number of records (checked above).
         let n = Int(segment.filesz / SyscallSite.byteSize)
-        let pins: [UInt32]? = bytes.withUnsafeBytes { raw in
-            let records = PinRecords(raw: raw, start: n == 0 ? 0 : Int(segment.offset), count: n, endian: endian)
+        func validate<Records: Collection<SyscallSite>>(_ records: Records) -> [UInt32]? {
             guard let maxSysno = maxSysno(records, isLdso: isLdso, len: len, config: config) else { return nil }
             return Self.pins(records, maxSysno: maxSysno, isLdso: isLdso, config: config)
+        }
+        // One loop per byte order, so the byte swap is not decided per record.
+        let pins: [UInt32]? = bytes.withUnsafeBytes { raw in
+            let at = n == 0 ? 0 : Int(segment.offset)
+            return endian == .little
+                ? validate(PinRecords<LittleEndianRecord>(raw: raw, start: at, count: n))
+                : validate(PinRecords<BigEndianRecord>(raw: raw, start: at, count: n))
         }
         guard let pins else { return (table("R-PT-4"), nil) }
         return (table(nil), PinRegion.adjusted(pins: pins, start: start, len: len, delta: delta, mask: mask))
@@ -189,20 +195,18 @@ public enum PinTableReader {
 
 /// The {offset, sysno} records of a pin table segment that lies inside `bytes`, decoded in place
 /// on each access (no copy of the segment, no entries array).
-struct PinRecords: RandomAccessCollection {
+struct PinRecords<Order: RecordByteOrder>: RandomAccessCollection {
     /// The image's bytes, borrowed for the read.
     let raw: UnsafeRawBufferPointer
-    /// Byte offset of the first record; the caller has checked that `count` records fit.
+    /// Byte offset of the first record; checked here that `count` records fit.
     let start: Int
     let count: Int
-    let endian: Endian
 
-    init(raw: UnsafeRawBufferPointer, start: Int, count: Int, endian: Endian) {
+    init(raw: UnsafeRawBufferPointer, start: Int, count: Int) {
         precondition(count == 0 || (start >= 0 && start <= raw.count && count <= (raw.count - start) / 8))
         self.raw = raw
         self.start = start
         self.count = count
-        self.endian = endian
     }
 
     var startIndex: Int { 0 }
@@ -212,10 +216,21 @@ struct PinRecords: RandomAccessCollection {
     subscript(i: Int) -> SyscallSite {
         precondition(i >= 0 && i < count)
         let x = raw.loadUnaligned(fromByteOffset: start + i * 8, as: (UInt32, UInt32).self)
-        return endian == .little
-            ? SyscallSite(offset: UInt32(littleEndian: x.0), sysno: UInt32(littleEndian: x.1))
-            : SyscallSite(offset: UInt32(bigEndian: x.0), sysno: UInt32(bigEndian: x.1))
+        return SyscallSite(offset: Order.decode(x.0), sysno: Order.decode(x.1))
     }
+}
+
+/// The byte order of a pin table's records, as a type, so each order gets its own loop.
+protocol RecordByteOrder {
+    static func decode(_ stored: UInt32) -> UInt32
+}
+
+enum LittleEndianRecord: RecordByteOrder {
+    @inline(__always) static func decode(_ stored: UInt32) -> UInt32 { UInt32(littleEndian: stored) }
+}
+
+enum BigEndianRecord: RecordByteOrder {
+    @inline(__always) static func decode(_ stored: UInt32) -> UInt32 { UInt32(bigEndian: stored) }
 }
 
 /// A pin table as a loader read it: where the segment lies in the image and what elf_read_pintable
