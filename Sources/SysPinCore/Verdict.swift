@@ -56,6 +56,7 @@ public struct KillSignal: RawRepresentable, Hashable, Sendable {
 public struct RuleID: Hashable, Sendable, ExpressibleByStringLiteral {
     public let staticString: StaticString
 
+    @inlinable
     public init(stringLiteral value: StaticString) { staticString = value }
 
     /// The id as text ("R-ELF-2"), as reports and JSON print it.
@@ -81,6 +82,7 @@ public struct Verdict: Hashable, Sendable {
     /// The SPEC rule that decided a failure; nil for success.
     public var rule: RuleID?
 
+    @inlinable
     public init(errno: OpenBSDErrno?, signal: KillSignal?, rule: RuleID?) {
         self.errno = errno
         self.signal = signal
@@ -89,14 +91,17 @@ public struct Verdict: Hashable, Sendable {
 
     public static let ok = Verdict(errno: nil, signal: nil, rule: nil)
 
+    @inlinable
     public static func fail(_ errno: OpenBSDErrno, _ rule: RuleID) -> Verdict {
         Verdict(errno: errno, signal: nil, rule: rule)
     }
 
+    @inlinable
     public static func killed(_ signal: KillSignal, _ errno: OpenBSDErrno?, _ rule: RuleID) -> Verdict {
         Verdict(errno: errno, signal: signal, rule: rule)
     }
 
+    @inlinable
     public var isOK: Bool { errno == nil && signal == nil }
     public var isKilled: Bool { signal != nil }
 
