@@ -62,7 +62,7 @@ let package = Package(
             ]
         ),
         // The pin check in a loop, for ci/bench-callgrind (instructions per check under callgrind).
-        .executableTarget(name: "syspin-checkloop", dependencies: ["SysPinCore"]),
+        .executableTarget(name: "syspin-checkloop", dependencies: ["SysPinCore", "SysPinTesting"]),
         .testTarget(
             name: "SysPinCoreTests",
             dependencies: [

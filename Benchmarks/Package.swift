@@ -27,7 +27,12 @@ let package = Package(
         .target(name: "CPinCheck"),
         // libelf (Debian libelf-dev), as in the root package's CLibElf, under its own module name.
         .systemLibrary(name: "CElf", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
-        benchmarkTarget("PinCheck", ["CPinCheck", .product(name: "SysPinCore", package: "syspin")]),
+        benchmarkTarget(
+            "PinCheck",
+            [
+                "CPinCheck", .product(name: "SysPinCore", package: "syspin"),
+                .product(name: "SysPinTesting", package: "syspin"),
+            ]),
         benchmarkTarget("ExecParse", ["CElf", .product(name: "SysPinCore", package: "syspin")]),
         // Every corpus input through its fuzz target's logic, plain release build (ci/fuzz-bench).
         benchmarkTarget("FuzzReplay", [.product(name: "SysPinFuzzing", package: "syspin")]),

@@ -22,6 +22,13 @@ public struct ByteView: Sendable {
         return Array(bytes[Int(offset)..<Int(offset + length)])
     }
 
+    /// The bytes at [offset, offset + length) without copying them, nil when they do not all lie
+    /// inside the buffer.
+    public func subrange(offset: UInt64, length: UInt64) -> ArraySlice<UInt8>? {
+        guard contains(offset: offset, length: length) else { return nil }
+        return bytes[Int(offset)..<Int(offset + length)]
+    }
+
     @inlinable
     public func u32(_ offset: UInt64) -> UInt32? {
         guard let v = uint(offset, width: 4) else { return nil }

@@ -104,7 +104,8 @@ public enum ExecRules {
     /// note size in size_t (32 bits on ILP32). Both wraps are reproduced; where they would make
     /// the kernel loop for ever (a note size of 0, or a walk that wraps backwards), the scan stops.
     static func hasOpenBSDNote(_ image: ElfImage) -> Bool {
-        let name: [UInt8] = Array("OpenBSD".utf8) + [0]
+        // The name "OpenBSD\0" as its 8 bytes read in little-endian order (one load, no array).
+        let name: UInt64 = 0x0044_5342_6E65_704F
         let view = image.view
         let mask: UInt64 = image.header.elfClass == .elf32 ? 0xFFFF_FFFF : .max
         func round4(_ x: UInt32) -> UInt64 { UInt64((x &+ 3) & ~3) }
@@ -119,7 +120,9 @@ public enum ExecRules {
                 let total = (12 + round4(namesz) + round4(descsz)) & mask
                 let next = (off + total) & mask
                 guard next <= ph.filesz else { break }
-                if namesz >= 7, off + 20 <= ph.filesz, view.slice(offset: ph.offset + off + 12, length: 8) == name {
+                if namesz >= 7, off + 20 <= ph.filesz,
+                    ByteView.decode(view.bytes, at: Int(ph.offset + off + 12), width: 8, endian: .little) == name
+                {
                     found = true
                 }
                 guard next > off else { break }  // the kernel would walk this segment for ever

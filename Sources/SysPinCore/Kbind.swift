@@ -20,11 +20,78 @@ public struct KbindWrite: Hashable, Sendable {
     }
 }
 
-/// One block of a kbind parameter buffer: a `struct __kbind` header and its data (R-KB-9).
+/// One block of a kbind parameter buffer: a `struct __kbind` header and its data (R-KB-9). The
+/// data (at most `Kbind.dataMax` bytes, R-KB-7) is held inline, so a parse allocates nothing.
 public struct KbindBlock: Hashable, Sendable {
     public var addr: UInt64
     public var size: UInt64
-    public var data: [UInt8]
+    /// The data bytes; those past `size` stay zero.
+    var storage = KbindData()
+
+    init(addr: UInt64, size: UInt64) {
+        self.addr = addr
+        self.size = size
+    }
+
+    /// The block's `size` data bytes (a copy).
+    public var data: [UInt8] { bytes(from: 0, count: Int(size)) }
+
+    /// `count` data bytes from `from` (a copy); the range lies inside the block's data.
+    public func bytes(from: Int, count: Int) -> [UInt8] {
+        precondition(from >= 0 && count >= 0 && from + count <= Int(size))
+        return withUnsafeBytes(of: storage) { Array($0[from..<(from + count)]) }
+    }
+}
+
+/// Up to `Kbind.dataMax` (24) bytes, inline.
+struct KbindData: Hashable, Sendable {
+    var w0: UInt64 = 0
+    var w1: UInt64 = 0
+    var w2: UInt64 = 0
+
+    /// Copies `count` ≤ 24 bytes of `buf` at `at`; the caller has checked that they lie inside it.
+    mutating func load(_ buf: [UInt8], at: Int, count: Int) {
+        precondition(count <= MemoryLayout<Self>.size && at >= 0 && at + count <= buf.count)
+        withUnsafeMutableBytes(of: &self) { dst in
+            buf.withUnsafeBytes { src in
+                dst.baseAddress!.copyMemory(from: src.baseAddress! + at, byteCount: count)
+            }
+        }
+    }
+}
+
+/// The blocks of a kbind parameter buffer, in order: at most `Kbind.blockMax` (2, R-KB-7), inline.
+public struct KbindBlocks: RandomAccessCollection, Hashable, Sendable {
+    private var first = KbindBlock(addr: 0, size: 0)
+    private var second = KbindBlock(addr: 0, size: 0)
+    public private(set) var count = 0
+
+    public init() {}
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+
+    public subscript(position: Int) -> KbindBlock {
+        precondition(position >= 0 && position < count)
+        return position == 0 ? first : second
+    }
+
+    /// Adds a block; there is room for `Kbind.blockMax` (the kernel's on-stack array).
+    mutating func append(_ block: KbindBlock) {
+        precondition(count < Kbind.blockMax, "more than KBIND_BLOCK_MAX blocks")
+        if count == 0 { first = block } else { second = block }
+        count += 1
+    }
+
+    /// Fills block `i`'s data from `buf` at `at`.
+    mutating func loadData(_ i: Int, from buf: [UInt8], at: Int) {
+        precondition(i >= 0 && i < count)
+        if i == 0 {
+            first.storage.load(buf, at: at, count: Int(first.size))
+        } else {
+            second.storage.load(buf, at: at, count: Int(second.size))
+        }
+    }
 }
 
 /// kbind's per-process state (§8): the raw pc it is bound to (0 unbound, BOGO_PC disabled).
@@ -39,7 +106,7 @@ public struct KbindState: Hashable, Sendable {
 
 /// A decoded kbind parameter buffer, or the verdict that rejects it.
 public enum KbindParse: Hashable, Sendable {
-    case blocks([KbindBlock])
+    case blocks(KbindBlocks)
     case rejected(Verdict)
 }
 
@@ -56,9 +123,10 @@ public enum Kbind {
         let h = UInt64(arch.kbindHeaderSize)
         if psize < h || psize > UInt64(arch.kbindParamMax) { return .rejected(.fail(.EINVAL, "R-KB-5")) }
         if UInt64(buf.count) < psize { return .rejected(.fail(.EFAULT, "R-KB-6")) }
-        let v = ByteView(Array(buf.prefix(Int(psize))), endian: arch.endian)
+        // Every read below lies inside the first psize bytes (each is bounded by what is left of them).
+        let v = ByteView(buf, endian: arch.endian)
         var s = psize
-        var headers: [(UInt64, UInt64)] = []
+        var headers = KbindBlocks()
         while s > 0 && headers.count < blockMax {
             if s < h { return .rejected(.fail(.EINVAL, "R-KB-7")) }
             s -= h
@@ -72,17 +140,16 @@ public enum Kbind {
                 return .rejected(.fail(.EINVAL, "R-KB-7"))
             }
             s -= size
-            headers.append((addr, size))
+            headers.append(KbindBlock(addr: addr, size: size))
         }
         if s > 0 { return .rejected(.fail(.EINVAL, "R-KB-8")) }
         // R-KB-9: data follows the last header, concatenated in block order.
         var at = UInt64(headers.count) * h
-        var blocks: [KbindBlock] = []
-        for (addr, size) in headers {
-            blocks.append(KbindBlock(addr: addr, size: size, data: v.slice(offset: at, length: size)!))
-            at += size
+        for i in headers.indices {
+            headers.loadData(i, from: buf, at: Int(at))
+            at += headers[i].size
         }
-        return .blocks(blocks)
+        return .blocks(headers)
     }
 
     /// sys_kbind after the pin check passed. `addr` is the trap instruction's address; the kernel
@@ -110,7 +177,7 @@ public enum Kbind {
         } else if pc != state.pc || pc == bogo || cookie != state.cookie {
             return (.killed(.SIGILL, nil, "R-KB-3"), [])
         }
-        let blocks: [KbindBlock]
+        let blocks: KbindBlocks
         switch parse(param, psize: psize, arch: arch) {
         case .rejected(let v): return (v, [])
         case .blocks(let b): blocks = b
@@ -125,7 +192,7 @@ public enum Kbind {
                 let pageEnd = (a / arch.pageSize + 1) * arch.pageSize
                 let n = min(b.size - off, pageEnd - a)
                 if let e = writeFault(a, n, mappings) { return (.fail(e, "R-KB-12"), writes) }
-                writes.append(KbindWrite(address: a, bytes: Array(b.data[Int(off)..<Int(off + n)])))
+                writes.append(KbindWrite(address: a, bytes: b.bytes(from: Int(off), count: Int(n))))
                 off += n
             }
         }

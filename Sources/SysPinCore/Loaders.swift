@@ -35,12 +35,19 @@ public struct InterpLoad: Sendable {
 }
 
 /// The text span and pin table of an image, computed as one of the two loaders would (R-PT-11/12).
+/// The loader reads the table in place and builds only the region; `parse` (the entries and the
+/// unrebased pins) is produced from the image when asked for.
 public struct PinLayout: Sendable {
-    public var parse: PinTableParse
+    /// The table as read: where it lies and the rule that discarded it, if any.
+    public var table: PinTableRead
     public var region: PinRegion?
     /// The region bounds even when the table is discarded (for reports).
     public var start: UInt64
     public var end: UInt64
+
+    public var parse: PinTableParse { table.parse }
+    /// The rule that discarded the table (R-PT-1..4), nil when it was built.
+    public var discardedBy: RuleID? { table.discardedBy }
 }
 
 public enum ExecLoaders {
@@ -70,7 +77,7 @@ public enum ExecLoaders {
                 guard ph.filesz >= 2, ph.filesz <= config.maxPathLen else {
                     return .failure(.init(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): p_filesz \(ph.filesz) outside [2, \(config.maxPathLen)]"))
                 }
-                guard let path = image.view.slice(offset: ph.offset, length: ph.filesz) else {
+                guard let path = image.view.subrange(offset: ph.offset, length: ph.filesz) else {
                     return .failure(.init(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): path at \(ph.offset) runs past the end of the file"))
                 }
                 guard path.last == 0 else {
@@ -155,14 +162,10 @@ public enum ExecLoaders {
         }
         let len = (t1 &- base) & mask
         let delta = (t0 &- base) & mask
-        let parse = PinTableReader.parse(
-            filesz: segment.filesz, available: image.bytesAvailable(offset: segment.offset, length: segment.filesz),
-            endian: image.header.endian, isLdso: false, len: len, config: config)
-        var region: PinRegion?
-        if let pins = parse.pins {
-            region = PinRegion.adjusted(pins: pins, start: base & mask, len: len, delta: delta, mask: mask)
-        }
-        return PinLayout(parse: parse, region: region, start: t0, end: t1)
+        let (table, region) = PinTableReader.read(
+            image.bytes, at: segment, endian: image.header.endian, isLdso: false, len: len, start: base & mask,
+            delta: delta, mask: mask, config: config)
+        return PinLayout(table: table, region: region, start: t0, end: t1)
     }
 
     /// R-PT-12: ld.so's text span and table, loaded at `pos`.
@@ -195,16 +198,10 @@ public enum ExecLoaders {
                 textEnd = max(textEnd, (addr &+ size) & mask)
             }
         }
-        let parse = PinTableReader.parse(
-            filesz: segment.filesz, available: image.bytesAvailable(offset: segment.offset, length: segment.filesz),
-            endian: image.header.endian, isLdso: true, len: textEnd, config: config)
-        let start = (pos &+ textStart) & mask
-        let end = (pos &+ textEnd) & mask
-        var region: PinRegion?
-        if let pins = parse.pins {
-            region = PinRegion.adjusted(pins: pins, start: pos & mask, len: textEnd, delta: textStart, mask: mask)
-        }
-        return PinLayout(parse: parse, region: region, start: start, end: end)
+        let (table, region) = PinTableReader.read(
+            image.bytes, at: segment, endian: image.header.endian, isLdso: true, len: textEnd, start: pos & mask,
+            delta: textStart, mask: mask, config: config)
+        return PinLayout(table: table, region: region, start: (pos &+ textStart) & mask, end: (pos &+ textEnd) & mask)
     }
 
     /// elf_load_file for ld.so at `pos` (§4.4). Every error here comes after execve's point of no
@@ -214,6 +211,10 @@ public enum ExecLoaders {
     ) -> Result<InterpLoad, ExecRejection> {
         let image: ElfImage
         switch ExecRules.readImage(bytes, arch: arch, loader: .interpreter) {
+        case .failure(let r) where r.rule == "R-ELF-1":
+            // R-ELF-25 (D-INTERP-SHORT): an interpreter shorter than its ELF header is reported
+            // under R-ELF-25 itself, like a missing one; the errno (ENOEXEC) is kept.
+            return .failure(.init(r.errno, "R-ELF-25", r.detail))
         case .failure(let r): return .failure(r)  // R-ELF-5: INTERP collapses header failures to ENOEXEC
         case .success(let i): image = i
         }

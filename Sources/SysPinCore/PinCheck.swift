@@ -57,9 +57,11 @@ public enum PinDecision: UInt8, Hashable, Sendable {
     /// D-LIBSYS: the address lies neither in libsys's text nor in the runtime linker's.
     case outsideLibsys
 
+    /// Inlinable, like the check, so `PinCheck.check` builds the value in its caller's code.
+    @inlinable
     public var verdict: Verdict {
         switch self {
-        case .allow: return .ok
+        case .allow: return Verdict(errno: nil, signal: nil, rule: nil)
         case .noPin: return .killed(.SIGABRT, .ENOSYS, "R-PC-7")
         case .otherSite: return .killed(.SIGABRT, .ENOSYS, "R-PT-10")
         case .trampolineMisuse: return .killed(.SIGABRT, .EPERM, "R-PC-5")

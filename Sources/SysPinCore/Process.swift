@@ -102,9 +102,9 @@ public enum ProcessModel {
             }
             switch ExecLoaders.loadInterpreter(interpreter, arch: arch, pos: interpreterBase, config: config) {
             case .failure(let r):
-                // R-ELF-25: "execve: cannot load"; exit with SIGABRT, inner errno kept. A short
-                // interpreter header is reported under R-ELF-25 itself, like a missing one.
-                outcome.verdict = .killed(.SIGABRT, r.errno, r.rule == "R-ELF-1" ? "R-ELF-25" : r.rule)
+                // R-ELF-25: "execve: cannot load"; exit with SIGABRT, inner errno and rule kept (the
+                // loader itself reports a short interpreter header under R-ELF-25).
+                outcome.verdict = .killed(.SIGABRT, r.errno, r.rule)
                 outcome.detail = r.detail
                 return (outcome, nil)
             case .success(let l):

@@ -50,11 +50,26 @@ public struct KillSignal: RawRepresentable, Hashable, Sendable {
     }
 }
 
-/// A SPEC rule id such as `R-ELF-2`.
-public struct RuleID: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral {
-    public var rawValue: String
-    public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { self.init(rawValue: value) }
+/// A SPEC rule id such as `R-ELF-2`: always a literal, held as a `StaticString`, so a verdict
+/// carries its rule without building or reference-counting a string (the pin check's `Verdict`
+/// costs little more than its one-byte decision). `rawValue` is the id as text.
+public struct RuleID: Hashable, Sendable, ExpressibleByStringLiteral {
+    public let staticString: StaticString
+
+    @inlinable
+    public init(stringLiteral value: StaticString) { staticString = value }
+
+    /// The id as text ("R-ELF-2"), as reports and JSON print it.
+    public var rawValue: String { staticString.description }
+
+    /// Equal ids have equal text, wherever their literals are stored.
+    public static func == (a: RuleID, b: RuleID) -> Bool {
+        a.staticString.withUTF8Buffer { x in b.staticString.withUTF8Buffer { y in x.elementsEqual(y) } }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        staticString.withUTF8Buffer { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
 }
 
 /// The outcome of one kernel decision: success, an errno returned to the caller, or the process
@@ -67,6 +82,7 @@ public struct Verdict: Hashable, Sendable {
     /// The SPEC rule that decided a failure; nil for success.
     public var rule: RuleID?
 
+    @inlinable
     public init(errno: OpenBSDErrno?, signal: KillSignal?, rule: RuleID?) {
         self.errno = errno
         self.signal = signal
@@ -75,14 +91,17 @@ public struct Verdict: Hashable, Sendable {
 
     public static let ok = Verdict(errno: nil, signal: nil, rule: nil)
 
+    @inlinable
     public static func fail(_ errno: OpenBSDErrno, _ rule: RuleID) -> Verdict {
         Verdict(errno: errno, signal: nil, rule: rule)
     }
 
+    @inlinable
     public static func killed(_ signal: KillSignal, _ errno: OpenBSDErrno?, _ rule: RuleID) -> Verdict {
         Verdict(errno: errno, signal: signal, rule: rule)
     }
 
+    @inlinable
     public var isOK: Bool { errno == nil && signal == nil }
     public var isKilled: Bool { signal != nil }
 

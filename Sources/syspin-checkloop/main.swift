@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import SysPinCore
+import SysPinTesting
 
 // The pin check in a loop, for ci/bench-callgrind: valgrind's instruction count for two iteration
 // counts, differenced and divided, is the cost of one check as executed, whatever the setup costs.
@@ -34,30 +35,17 @@ for i in 1..<n {
     entries.append(SyscallSite(offset: UInt32(textStart + 0x20 + 16 * UInt64(i)), sysno: sysno))
 }
 let len = textStart + 0x20 + 16 * UInt64(n) + 0x100
-guard case .table(_, let pins) = PinTableReader.build(entries: entries, isLdso: false, len: len) else {
-    print("table discarded")
-    exit(1)
-}
-let libc = PinRegion.adjusted(pins: pins, start: base, len: len, delta: textStart, mask: .max)
-    .withStrictSites(recorded: entries, origin: base, mask: .max)
+// Built and installed as the benchmarks build theirs (SysPinTesting's PinCheckFixture).
+let libc = PinCheckFixture.region(entries: entries, base: base, textStart: textStart, len: len)
 let main = PinRegion(start: 0x7f00_0000_1000, end: 0x7f00_0000_3000, pins: [0])
 let site = base + textStart + 0x10
 let queries: [(addr: UInt64, code: UInt32)] = [(site, 20), (site + 4, 20), (site, 19)]
 
+// The loop the benchmarks time (PinCheckFixture.allowed), here with the policy as an argument.
 @inline(never)
 func checks(_ libc: PinRegion, _ main: PinRegion, _ q: [(addr: UInt64, code: UInt32)], _ iterations: Int, _ policy: PinPolicy) -> Int {
-    var ok = 0
-    var i = 0
-    for _ in 0..<iterations {
-        let e = q[i]
-        i = i + 1 == q.count ? 0 : i + 1
-        if PinCheck.decide(
-            libc: libc, main: main, sigtramp: 0x7000_0100, addr: e.addr, code: e.code, mask: .max, policy: policy) == .allow
-        {
-            ok &+= 1
-        }
-    }
-    return ok
+    PinCheckFixture.allowed(
+        libc: libc, main: main, sigtramp: 0x7000_0100, queries: q, iterations: iterations, mask: .max, policy: policy)
 }
 
 print(checks(libc, main, queries, iterations, policy))

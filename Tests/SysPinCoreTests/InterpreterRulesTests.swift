@@ -215,6 +215,16 @@ struct InterpreterRulesTests {
         #expect(Self.exec(short).0.verdict == Self.killed(.ENOEXEC, "R-ELF-25"))
     }
 
+    @Test("R-ELF-25: the interpreter loader itself reports a short header as ENOEXEC R-ELF-25", arguments: Arch.all)
+    func loaderReportsShortHeader(arch: Arch) {
+        let ld = Self.ld(arch).build()
+        for n in [0, 1, 16, arch.elfClass.ehdrSize - 1] {
+            #expect(interpVerdict(Array(ld.prefix(n)), arch, pos: Self.pos) == .fail(.ENOEXEC, "R-ELF-25"), "prefix \(n)")
+        }
+        // A whole header with the rest cut is judged by the later rules, not R-ELF-25.
+        #expect(interpVerdict(Array(ld.prefix(arch.elfClass.ehdrSize)), arch, pos: Self.pos) == .fail(.ENOEXEC, "R-ELF-7"))
+    }
+
     @Test("R-ELF-25 vs R-ELF-26: a main-program error is returned before ld.so is looked at")
     func mainErrorBeforeInterp() {
         var prog = ElfBuilder.dynamicExec(arch: Self.arch)

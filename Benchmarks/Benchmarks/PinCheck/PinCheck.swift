@@ -1,6 +1,7 @@
 import Benchmark
 import CPinCheck
 import SysPinCore
+import SysPinTesting
 
 // The pin check (SPEC §7.2, and the strict policy, D-STRICT) against its C twin (CPinCheck):
 // the same regions, the same 4096 queries, the same loop; only the check differs. Tables of 1, 32
@@ -32,17 +33,10 @@ struct Fixture {
             entries.append(SyscallSite(offset: UInt32(textStart + 16 * UInt64(i) + 4), sysno: sysno))
         }
         let len = textStart + 16 * UInt64(max(n, 1)) + 0x100
-        guard case .table(_, let pins) = PinTableReader.build(entries: entries, isLdso: false, len: len) else {
-            fatalError("benchmark table discarded")
-        }
-        libc = PinRegion.adjusted(pins: pins, start: libcBase, len: len, delta: textStart, mask: mask)
-            .withStrictSites(recorded: entries, origin: libcBase, mask: mask)
+        libc = PinCheckFixture.region(entries: entries, base: libcBase, textStart: textStart, len: len, mask: mask)
         let ldso: [SyscallSite] = [SyscallSite(offset: 0x1010, sysno: 158), SyscallSite(offset: 0x1020, sysno: 86)]
-        guard case .table(_, let lpins) = PinTableReader.build(entries: ldso, isLdso: true, len: 0x3000) else {
-            fatalError("ld.so table discarded")
-        }
-        main = PinRegion.adjusted(pins: lpins, start: 0x7f00_0000_0000, len: 0x3000, delta: 0x1000, mask: mask)
-            .withStrictSites(recorded: ldso, origin: 0x7f00_0000_0000, mask: mask)
+        main = PinCheckFixture.region(
+            entries: ldso, isLdso: true, base: 0x7f00_0000_0000, textStart: 0x1000, len: 0x3000, mask: mask)
         var q: [(UInt64, UInt32)] = []
         var x: UInt64 = 0x2545_F491_4F6C_DD1D
         for i in 0..<4096 {
@@ -84,56 +78,27 @@ let mask: UInt64 = 0xFFFF_FFFF_FFFF_FFFF
 // One loop per implementation and policy, each its own function with explicit arguments, so the
 // two sides are compiled alike (same loop, same registers available) and timed alike.
 
+// The Swift loop is PinCheckFixture.allowed (shared with syspin-checkloop), inlined here with a
+// constant policy.
 @inline(never)
 func swiftOpenBSD(_ libc: PinRegion, _ main: PinRegion, _ q: [(addr: UInt64, code: UInt32)]) -> Int {
-    var ok = 0
-    var i = 0
-    for _ in 0..<checksPerIteration {
-        let e = q[i]
-        i = i + 1 == q.count ? 0 : i + 1
-        if PinCheck.decide(
-            libc: libc, main: main, sigtramp: tramp, addr: e.addr, code: e.code, mask: mask, policy: .openbsd)
-            == .allow
-        {
-            ok &+= 1
-        }
-    }
-    return ok
+    PinCheckFixture.allowed(
+        libc: libc, main: main, sigtramp: tramp, queries: q, iterations: checksPerIteration, mask: mask, policy: .openbsd)
 }
 
 @inline(never)
 func swiftStrict(_ libc: PinRegion, _ main: PinRegion, _ q: [(addr: UInt64, code: UInt32)]) -> Int {
-    var ok = 0
-    var i = 0
-    for _ in 0..<checksPerIteration {
-        let e = q[i]
-        i = i + 1 == q.count ? 0 : i + 1
-        if PinCheck.decide(
-            libc: libc, main: main, sigtramp: tramp, addr: e.addr, code: e.code, mask: mask, policy: .strict)
-            == .allow
-        {
-            ok &+= 1
-        }
-    }
-    return ok
+    PinCheckFixture.allowed(
+        libc: libc, main: main, sigtramp: tramp, queries: q, iterations: checksPerIteration, mask: mask, policy: .strict)
 }
 
-/// The same check through `PinCheck.check`, which also builds the `Verdict` (errno, signal, rule
-/// string) the rest of the model reports: what that costs on top of the decision.
+/// The same check through `PinCheck.check`, which also builds the `Verdict` (errno, signal, static
+/// rule id) the rest of the model reports: what that costs on top of the decision (target <= 1.5x).
 @inline(never)
 func swiftVerdict(_ libc: PinRegion, _ main: PinRegion, _ q: [(addr: UInt64, code: UInt32)]) -> Int {
-    var ok = 0
-    var i = 0
-    for _ in 0..<checksPerIteration {
-        let e = q[i]
-        i = i + 1 == q.count ? 0 : i + 1
-        if PinCheck.check(
-            libc: libc, main: main, sigtramp: tramp, addr: e.addr, code: e.code, mask: mask, policy: .openbsd
-        ).isOK {
-            ok &+= 1
-        }
-    }
-    return ok
+    PinCheckFixture.allowed(
+        libc: libc, main: main, sigtramp: tramp, queries: q, iterations: checksPerIteration, mask: mask, policy: .openbsd,
+        verdict: true)
 }
 
 @inline(never)
