@@ -206,14 +206,14 @@ struct Lockstep {
 /// the tables and the input, not a full grid of addresses × codes (which cost (pins)² checks):
 /// - the fixed addresses (0, the all-ones address, the trampoline, libsys's bounds ±1, every
 ///   region's bounds ±1) with every code of the grid;
-/// - every site, core-recorded (a pinned slot) or reference-recorded (a strict site), and its
-///   neighbours ±1, each with its own code, that code ± 1, the codes of the sites recorded before
-///   and after it, and the fixed codes (1, kbind, sigreturn, pinsyscalls, 330, each npins);
+/// - every site, core-recorded (a pinned slot) or reference-recorded (a strict site), with its own
+///   code, that code ± 1, the codes of the sites recorded before and after it and the fixed codes
+///   (1, kbind, sigreturn, pinsyscalls, 330, each npins); its neighbours ±1 with its own code;
 /// - `sampleSize` more pairs of the grid drawn by `seed` (from the input: `FuzzSeed.of`).
 /// A fault the grid finds at a site with its own code, with a code the table does not pin there,
 /// at a bound or at the trampoline is found here too; the sample keeps the rest of the grid in play.
 enum RefProbes {
-    static let sampleSize = 48
+    static let sampleSize = 32
 
     struct Site: Hashable {
         var addr: UInt64
@@ -294,14 +294,14 @@ enum RefProbes {
         }
         for (i, s) in sites.enumerated() {
             let before = sites[i == 0 ? sites.count - 1 : i - 1].code, after = sites[i + 1 == sites.count ? 0 : i + 1].code
-            for a in [s.addr, (s.addr &+ 1) & mask, (s.addr &- 1) & mask] {
-                try probe(a, s.code)
-                try probe(a, s.code &+ 1)
-                try probe(a, s.code &- 1)
-                try probe(a, before)
-                try probe(a, after)
-                for c in fixedCodes { try probe(a, c) }
-            }
+            try probe(s.addr, s.code)
+            try probe(s.addr, s.code &+ 1)
+            try probe(s.addr, s.code &- 1)
+            if before != s.code { try probe(s.addr, before) }
+            if after != s.code && after != before { try probe(s.addr, after) }
+            for c in fixedCodes where c != s.code { try probe(s.addr, c) }
+            try probe((s.addr &+ 1) & mask, s.code)
+            try probe((s.addr &- 1) & mask, s.code)
         }
         // The rest of the grid, sampled: addresses are the fixed ones and the sites ±1.
         guard !allCodes.isEmpty else { return }
