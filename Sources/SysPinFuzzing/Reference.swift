@@ -209,7 +209,8 @@ struct Lockstep {
 /// - every site, core-recorded (a pinned slot) or reference-recorded (a strict site), with its own
 ///   code, that code ± 1, the codes of the sites recorded before and after it and the fixed codes
 ///   (1, kbind, sigreturn, pinsyscalls, 330, each npins); its neighbours ±1 with its own code;
-/// - `sampleSize` more pairs of the grid drawn by `seed` (from the input: `FuzzSeed.of`).
+/// - `sampleSize` more pairs of the grid's site rows (a site ±1, any code) drawn by `seed` (from the
+///   input: `FuzzSeed.of`); with no site the fixed rows above are the whole grid.
 /// A fault the grid finds at a site with its own code, with a code the table does not pin there,
 /// at a bound or at the trampoline is found here too; the sample keeps the rest of the grid in play.
 enum RefProbes {
@@ -303,28 +304,28 @@ enum RefProbes {
             try probe((s.addr &+ 1) & mask, s.code)
             try probe((s.addr &- 1) & mask, s.code)
         }
-        // The rest of the grid, sampled: addresses are the fixed ones and the sites ±1.
-        guard !allCodes.isEmpty else { return }
-        let nAddrs = fixedAddrs.count + 3 * sites.count
+        // The rest of the grid, sampled: the fixed addresses' rows were probed whole above, so the
+        // sample draws from the sites' rows (each site ±1 with any code of the grid).
+        guard !allCodes.isEmpty, !sites.isEmpty else { return }
         var x = seed | 1
-        for _ in 0..<sampleSize {
+        for _ in 0..<min(sampleSize, sites.count * allCodes.count) {
             // xorshift64: deterministic per input.
             x ^= x << 13
             x ^= x >> 7
             x ^= x << 17
-            let k = Int(x % UInt64(nAddrs))
-            let a = k < fixedAddrs.count ? fixedAddrs[k] : (sites[(k - fixedAddrs.count) / 3].addr &+ UInt64((k - fixedAddrs.count) % 3) &- 1) & mask
+            let k = Int(x % UInt64(3 * sites.count))
+            let a = (sites[k / 3].addr &+ UInt64(k % 3) &- 1) & mask
             try probe(a, allCodes[Int((x >> 32) % UInt64(allCodes.count))])
         }
     }
 }
 
-/// A seed from an input's bytes (FNV-1a over its length and at most its first 1024 bytes), for
+/// A seed from an input's bytes (FNV-1a over its length and at most its first 256 bytes), for
 /// the choices a target makes from the whole input rather than from a decoded field.
 enum FuzzSeed {
     static func of(_ bytes: [UInt8]) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
-        for b in bytes.prefix(1024) { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        for b in bytes.prefix(256) { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return h
     }
 }
