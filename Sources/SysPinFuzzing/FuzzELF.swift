@@ -41,21 +41,23 @@ public enum FuzzELF {
 
     static func checkLoaders(_ bytes: [UInt8], arch: Arch) throws(InvariantViolation) {
         let ra = RefArch(arch)
+        let seed = FuzzSeed.of(bytes)
         for base in bases(arch) {
-            let at = "\(arch.name) main loader at base 0x\(String(base, radix: 16))"
-            let core = ExecLoaders.loadMain(bytes, arch: arch, base: base)
-            let ref = RefElf.loadMain(bytes, arch: ra, base: base)
-            try RefCompare.results(core, ref, "INV-REF-EXEC", at)
-            guard case .success(let plan) = core, case .success(let r) = ref else { continue }
-            try require(plan.image.phdrs.map(RefPhdr.init) == r.image.phdrs, "INV-REF-PHDR", "\(at): program headers differ")
-            try require(
-                plan.hasInterp == r.hasInterp && plan.pinsyscallsOnce == !r.hasInterp
-                    && plan.kbindDisabled == (!r.hasInterp && r.image.type == 3),
-                "INV-REF-EXEC",
-                "\(at): core interp \(plan.hasInterp) once \(plan.pinsyscallsOnce) kbind off \(plan.kbindDisabled), reference interp \(r.hasInterp) type \(r.image.type) (R-PT-16, R-KB-14)")
-            // The strict table as a process holds it (ProcessModel.exec attaches the sites).
-            let strict = plan.hasInterp ? nil : ProcessModel.exec(program: bytes, base: base, interpreter: nil, arch: arch, policy: .strict).1?.main
-            try compareTable(plan.pinLayout.map { ($0.parse, $0.region) }, r.pin, strict: strict, isLdso: false, arch: arch, at: at)
+            func at() -> String { "\(arch.name) main loader at base 0x\(String(base, radix: 16))" }
+            try judgeLoad(
+                ExecLoaders.loadMain(bytes, arch: arch, base: base), RefElf.loadMain(bytes, arch: ra, base: base), isLdso: false,
+                arch: arch, seed: seed, at: at
+            ) { (plan, r) throws(InvariantViolation) in
+                try require(RefCompare.samePhdrs(plan.image.phdrs, r.image.phdrs), "INV-REF-PHDR", "\(at()): program headers differ")
+                try require(
+                    plan.hasInterp == r.hasInterp && plan.pinsyscallsOnce == !r.hasInterp
+                        && plan.kbindDisabled == (!r.hasInterp && r.image.type == 3),
+                    "INV-REF-EXEC",
+                    "\(at()): core interp \(plan.hasInterp) once \(plan.pinsyscallsOnce) kbind off \(plan.kbindDisabled), reference interp \(r.hasInterp) type \(r.image.type) (R-PT-16, R-KB-14)")
+                // The strict table as a process holds it (ProcessModel.exec attaches the sites).
+                let strict = plan.hasInterp ? nil : ProcessModel.exec(program: bytes, base: base, interpreter: nil, arch: arch, policy: .strict).1?.main
+                return (plan.pinLayout.map { ($0.parse, $0.region) }, r.pin, strict)
+            }
         }
         // R-ELF-6 in its place among the header checks: the same image, open for writing.
         try RefCompare.results(
@@ -63,38 +65,53 @@ public enum FuzzELF {
             RefElf.loadMain(bytes, arch: ra, base: 0, openForWrite: true), "INV-REF-EXEC",
             "\(arch.name) main loader, file open for writing")
         for pos in positions(arch) {
-            let at = "\(arch.name) interpreter loader at 0x\(String(pos, radix: 16))"
-            let core = ExecLoaders.loadInterpreter(bytes, arch: arch, pos: pos)
+            func at() -> String { "\(arch.name) interpreter loader at 0x\(String(pos, radix: 16))" }
             var ref = RefElf.loadInterpreter(bytes, arch: ra, pos: pos)
             // The core's loader reports a short header under R-ELF-25 itself (D-INTERP-SHORT); the
             // reference leaves that to its execve, so its loader's R-ELF-1 is compared as R-ELF-25.
             if case .failure(let f) = ref, f.verdict.rule == "R-ELF-1" {
                 ref = .failure(RefFailure(verdict: RefVerdict(errno: f.verdict.errno, signal: f.verdict.signal, rule: "R-ELF-25")))
             }
-            try RefCompare.results(core, ref, "INV-REF-EXEC", at)
-            guard case .success(let l) = core, case .success(let r) = ref else { continue }
-            let strict = l.region?.withStrictSites(recorded: l.pinTable.entries, origin: pos & arch.addressMask, mask: arch.addressMask)
-            try compareTable((l.pinTable, l.region), r.pin, strict: strict, isLdso: true, arch: arch, at: at)
+            try judgeLoad(
+                ExecLoaders.loadInterpreter(bytes, arch: arch, pos: pos), ref,
+                isLdso: true, arch: arch, seed: seed, at: at
+            ) { (l, r) throws(InvariantViolation) in
+                let strict = l.region?.withStrictSites(recorded: l.pinTable.entries, origin: pos & arch.addressMask, mask: arch.addressMask)
+                return ((l.pinTable, l.region), r.pin, strict)
+            }
         }
+    }
+
+    /// One loader's outcome in both models (INV-REF-EXEC); where both loaded, `table` checks what
+    /// else the loader decided and gives the tables, which `compareTable` then judges.
+    static func judgeLoad<A, B>(
+        _ core: Result<A, ExecRejection>, _ ref: Result<B, RefFailure>, isLdso: Bool, arch: Arch, seed: UInt64,
+        at: () -> String,
+        table: (A, B) throws(InvariantViolation) -> ((parse: PinTableParse, region: PinRegion?)?, RefPinLoad?, strict: PinRegion?)
+    ) throws(InvariantViolation) {
+        try RefCompare.results(core, ref, "INV-REF-EXEC", at())
+        guard case .success(let c) = core, case .success(let r) = ref else { return }
+        let (coreTable, refTable, strict) = try table(c, r)
+        try compareTable(coreTable, refTable, strict: strict, isLdso: isLdso, arch: arch, seed: seed, at: at())
     }
 
     /// A loader's table against the reference's, the table's own invariants, then the pin check of
     /// both policies on probes (`strict` is the region with its strict sites attached).
     static func compareTable(
         _ core: (parse: PinTableParse, region: PinRegion?)?, _ ref: RefPinLoad?, strict: PinRegion?, isLdso: Bool, arch: Arch,
-        at: String
+        seed: UInt64, at: @autoclosure () -> String
     ) throws(InvariantViolation) {
-        try require((core == nil) == (ref == nil), "INV-REF-PINS", "\(at): core \(core == nil ? "has no" : "has a") table, reference \(ref == nil ? "none" : "one")")
+        try require((core == nil) == (ref == nil), "INV-REF-PINS", "\(at()): core \(core == nil ? "has no" : "has a") table, reference \(ref == nil ? "none" : "one")")
         guard let core, let ref else { return }
         let parse = core.parse
         var rule: String?
         if case .discarded(let r, _) = parse { rule = r.rawValue }
         try require(
-            rule == ref.parse.discardedBy && parse.entries.map(RefEntry.init) == ref.parse.entries
+            rule == ref.parse.discardedBy && RefCompare.sameEntries(parse.entries, ref.parse.entries)
                 && parse.pins == ref.parse.pins,
             "INV-REF-PINS",
-            "\(at): core \(rule ?? "built") with \(parse.entries.count) entries, npins \(parse.pins?.count ?? 0); reference \(ref.parse.discardedBy ?? "built") with \(ref.parse.entries.count) entries, npins \(ref.parse.pins?.count ?? 0)")
-        try RefCompare.tables(core.region, ref.table, "INV-REF-REGION", at)
+            "\(at()): core \(rule ?? "built") with \(parse.entries.count) entries, npins \(parse.pins?.count ?? 0); reference \(ref.parse.discardedBy ?? "built") with \(ref.parse.entries.count) entries, npins \(ref.parse.pins?.count ?? 0)")
+        try RefCompare.tables(core.region, ref.table, "INV-REF-REGION", at())
         if let region = core.region, let pins = parse.pins {
             try PinInvariants.shape(pins, isLdso: isLdso)
             try PinInvariants.completeness(region: region, entries: parse.entries, delta: ref.delta, isLdso: isLdso, arch: arch)
@@ -104,7 +121,7 @@ public enum FuzzELF {
         for policy in RefPolicy.comparable {
             try RefProbes.pinCheck(
                 libc: nil, refLibc: nil, main: policy == .strict ? strict : core.region, refMain: ref.table, sigtramp: nil,
-                arch: arch, policy: policy, trusted: TrustedText(mainIsRuntimeLinker: isLdso), at: at)
+                arch: arch, policy: policy, trusted: TrustedText(mainIsRuntimeLinker: isLdso), seed: seed, at: at())
         }
     }
 
@@ -132,7 +149,7 @@ public enum FuzzELF {
         let ref = RefElf.readImage(bytes, arch: RefArch(arch), loader: .main)
         try RefCompare.results(core, ref, "INV-REF-PHDR", "\(arch.name) header read")
         guard case .success(let image) = core, case .success(let mine) = ref else { return }
-        try require(image.phdrs.map(RefPhdr.init) == mine.phdrs, "INV-REF-PHDR", "\(arch.name): core and reference read different program headers")
+        try require(RefCompare.samePhdrs(image.phdrs, mine.phdrs), "INV-REF-PHDR", "\(arch.name): core and reference read different program headers")
         // The in-place record reader (`entries(in:)`, for callers that avoid the copy) reads what
         // the copying one reads from the segment's bytes inside the file.
         for seg in image.phdrs where seg.type == .openbsdSyscalls {

@@ -43,7 +43,8 @@ public enum FuzzKbind {
         let ra = RefArch(arch)
         let mask = arch.addressMask
         let maps = input.mappings.map(RefMapping.init)
-        let at = "\(arch.name) \(input.policy)"
+        let policy = input.policy
+        let at = { "\(arch.name) \(policy)" }
         if input.viaSyscall {
             let (region, refTable) = try tables(input)
             var core = ProcessState(arch: arch, main: region, kbind: input.initial, mappings: input.mappings, policy: input.policy)
@@ -55,7 +56,7 @@ public enum FuzzKbind {
                     kbindCookie: input.initial.cookie, mappings: maps, mainIsLdso: input.mainIsLdso),
                 label: at)
             for c in input.calls {
-                if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, at: at) }
+                if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, at: at()) }
                 try run.step(
                     addr: c.addr, sysno: Int64(Sysno.kbind), .kbind(param: c.param, psize: c.psize, cookie: c.cookie),
                     .kbind(param: c.param, psize: c.psize, cookie: c.cookie))
@@ -65,8 +66,8 @@ public enum FuzzKbind {
         var ks = input.initial
         var refPC = input.initial.pc, refCookie = input.initial.cookie
         for (i, c) in input.calls.enumerated() {
-            let here = "\(at) direct call \(i) at 0x\(String(c.addr, radix: 16))"
-            if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, at: here) }
+            func here() -> String { "\(at()) direct call \(i) at 0x\(String(c.addr, radix: 16))" }
+            if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, at: here()) }
             let (v, writes) = Kbind.call(
                 state: &ks, addr: c.addr, param: c.param, psize: c.psize, cookie: c.cookie, mappings: input.mappings, arch: arch)
             let (rv, rw) = RefKbind.call(
@@ -74,13 +75,13 @@ public enum FuzzKbind {
                 mappings: maps, arch: ra)
             let got = RefStepResult.decided(RefVerdict(v), writes.map { RefWrite(address: $0.address, bytes: $0.bytes) })
             let want = RefStepResult.decided(rv, rw)
-            try require(got == want, "INV-REF-KBIND", "\(here): core \(Lockstep.show(got)), reference \(Lockstep.show(want))")
+            try require(got == want, "INV-REF-KBIND", "\(here()): core \(Lockstep.show(got)), reference \(Lockstep.show(want))")
             try require(
                 ks.pc == refPC && ks.cookie == refCookie, "INV-REF-KBIND",
-                "\(here): binding 0x\(String(ks.pc, radix: 16))/\(ks.cookie), reference 0x\(String(refPC, radix: 16))/\(refCookie)")
+                "\(here()): binding 0x\(String(ks.pc, radix: 16))/\(ks.cookie), reference 0x\(String(refPC, radix: 16))/\(refCookie)")
             // I-6 / I-7: writes only on success or with the update phase's own error.
-            try require(writes.isEmpty || v.isOK || v.rule == "R-KB-12", "INV-KBIND-WRITES", "\(here): \(v) with \(writes.count) writes (I-6, I-7)")
-            try require(!(v.isKilled && !writes.isEmpty), "INV-KBIND-NOWRITE", "\(here): a kill with writes (I-6)")
+            try require(writes.isEmpty || v.isOK || v.rule == "R-KB-12", "INV-KBIND-WRITES", "\(here()): \(v) with \(writes.count) writes (I-6, I-7)")
+            try require(!(v.isKilled && !writes.isEmpty), "INV-KBIND-NOWRITE", "\(here()): a kill with writes (I-6)")
             if v.isKilled { break }  // the process is gone: nothing more to call
         }
     }
@@ -119,13 +120,10 @@ public enum FuzzKbind {
 
     static func decode(_ bytes: [UInt8]) -> Input {
         var r = FuzzReader(bytes)
-        let arch = r.arch()
-        let mask = arch.addressMask
-        let page = arch.pageSize
-        let flags = r.u8()
+        // Flags bits 4 and 5 (the layout left them unused) draw the policy.
+        let (arch, mask, page, flags, policy) = r.processPreamble(policyLow: 16, high: 32)
         let viaSyscall = flags & 1 != 0
         let nearTop = flags & 8 != 0
-        let policy = FuzzReader.policy(low: flags & 16 != 0, high: flags & 32 != 0)  // bits the layout left unused
         // Bit 6: the region is a static program's, not ld.so's (D-LIBSYS trusts only ld.so's).
         let mainIsLdso = flags & 64 == 0
         // The mapping area: six pages near the bottom of the map, or ending at VM_MAXUSER_ADDRESS.

@@ -35,7 +35,9 @@ public enum FuzzPinsyscalls {
         let input = decode(bytes)
         let arch = input.arch
         let ra = RefArch(arch)
-        let at = "\(arch.name) \(input.policy)"
+        let policy = input.policy
+        let label = { "\(arch.name) \(policy)" }
+        let seed = FuzzSeed.of(bytes)
         let (main, refMain) = try tables(input)
         var core = ProcessState(arch: arch, main: main, pinsyscallsUsed: input.once, sigtramp: input.sigtramp, policy: input.policy)
         // The main table is ld.so's or the static program's (D-LIBSYS trusts only ld.so's).
@@ -45,8 +47,8 @@ public enum FuzzPinsyscalls {
             ref: RefProcess(
                 arch: ra, policy: RefPolicy(input.policy), main: refMain, once: input.once, sigtramp: input.sigtramp,
                 mainIsLdso: input.isLdso),
-            label: at)
-        for s in input.steps {
+            label: label)
+        for (i, s) in input.steps.enumerated() {
             let libcBefore = run.core.libc
             try run.step(addr: s.addr, sysno: s.sysno, s.request, refRequest(s.request))
             if run.core.libc != libcBefore {
@@ -54,7 +56,7 @@ public enum FuzzPinsyscalls {
                 try RefProbes.pinCheck(
                     libc: run.core.libc, refLibc: run.ref.libc, main: run.core.main, refMain: run.ref.main,
                     sigtramp: run.core.sigtramp, arch: arch, policy: input.policy, trusted: run.core.trusted,
-                    extraCodes: Array(extra), at: at)
+                    extraCodes: Array(extra), seed: seed &+ UInt64(i), at: label())
             }
         }
     }
@@ -64,14 +66,14 @@ public enum FuzzPinsyscalls {
         guard let sites = input.sites else { return (nil, nil) }
         let ra = RefArch(input.arch)
         let mask = input.arch.addressMask
-        let at = "\(input.arch.name) \(input.policy) main table"
+        func at() -> String { "\(input.arch.name) \(input.policy) main table" }
         let parse = PinTableReader.build(entries: sites, isLdso: input.isLdso, len: input.mainLen)
         let ref = RefPins.build(sites.map(RefEntry.init), isLdso: input.isLdso, len: input.mainLen)
         var rule: String?
         if case .discarded(let r, _) = parse { rule = r.rawValue }
         try require(
             rule == ref.discardedBy && parse.pins == ref.pins, "INV-REF-PARSE",
-            "\(at): core \(rule ?? "built") npins \(parse.pins?.count ?? 0), reference \(ref.discardedBy ?? "built") npins \(ref.pins?.count ?? 0)")
+            "\(at()): core \(rule ?? "built") npins \(parse.pins?.count ?? 0), reference \(ref.discardedBy ?? "built") npins \(ref.pins?.count ?? 0)")
         var main: PinRegion?
         var refMain: RefTable?
         if let pins = parse.pins, let refPins = ref.pins {
@@ -83,7 +85,7 @@ public enum FuzzPinsyscalls {
             let strict = RefPins.strictSites(pins: r.pins, start: r.start, recorded: ref.entries, origin: input.mainStart, arch: ra)
             refMain = RefTable(start: r.start, end: r.end, pins: r.pins, sites: strict)
         }
-        try RefCompare.tables(main, refMain, "INV-REF-REGION", at)
+        try RefCompare.tables(main, refMain, "INV-REF-REGION", at())
         return (main, refMain)
     }
 
@@ -104,16 +106,13 @@ public enum FuzzPinsyscalls {
 
     static func decode(_ bytes: [UInt8]) -> Input {
         var r = FuzzReader(bytes)
-        let arch = r.arch()
-        let mask = arch.addressMask
-        let page = arch.pageSize
-        let flags = r.u8()
+        // Flags bits 6 and 7 (the layout left them unused) draw the policy.
+        let (arch, mask, page, flags, policy) = r.processPreamble(policyLow: 64, high: 128)
         let once = flags & 1 != 0
         let isLdso = flags & 2 != 0
         let noMain = flags & 4 != 0
         let hasTramp = flags & 8 != 0
         let useDelta = flags & 16 != 0
-        let policy = FuzzReader.policy(low: flags & 64 != 0, high: flags & 128 != 0)  // bits the layout left unused
 
         // The main table: a region of up to 256 KiB near the bottom of the map (on ILP32,
         // sometimes at the top, so that start + len wraps: R-ARCH-2), a few sites.

@@ -40,16 +40,19 @@ public enum FuzzPintable {
         let input = decode(bytes)
         let (arch, isLdso, base, len, delta, segment) = (input.arch, input.isLdso, input.base, input.len, input.delta, input.segment)
         let ra = RefArch(arch)
-        let at = "\(arch.name) \(isLdso ? "ld.so" : "static") len 0x\(String(len, radix: 16)) delta 0x\(String(delta, radix: 16))"
+        // Formatted only when an invariant fails.
+        func at() -> String {
+            "\(arch.name) \(isLdso ? "ld.so" : "static") len 0x\(String(len, radix: 16)) delta 0x\(String(delta, radix: 16))"
+        }
 
         let parse = PinTableReader.parse(
             filesz: UInt64(segment.count), available: segment, endian: arch.endian, isLdso: isLdso, len: len)
         let ref = RefPins.parse(filesz: UInt64(segment.count), available: segment, bigEndian: ra.bigEndian, isLdso: isLdso, len: len)
         var rule: String?
         if case .discarded(let r, _) = parse { rule = r.rawValue }
-        try require(rule == ref.discardedBy, "INV-REF-PARSE", "\(at): core \(rule ?? "built"), reference \(ref.discardedBy ?? "built")")
-        try require(parse.entries.map(RefEntry.init) == ref.entries, "INV-REF-PARSE", "\(at): entries differ (\(parse.entries.count) vs \(ref.entries.count))")
-        try require(parse.pins == ref.pins, "INV-REF-PARSE", "\(at): pins differ (npins \(parse.pins?.count ?? 0) vs \(ref.pins?.count ?? 0))")
+        try require(rule == ref.discardedBy, "INV-REF-PARSE", "\(at()): core \(rule ?? "built"), reference \(ref.discardedBy ?? "built")")
+        try require(RefCompare.sameEntries(parse.entries, ref.entries), "INV-REF-PARSE", "\(at()): entries differ (\(parse.entries.count) vs \(ref.entries.count))")
+        try require(parse.pins == ref.pins, "INV-REF-PARSE", "\(at()): pins differ (npins \(parse.pins?.count ?? 0) vs \(ref.pins?.count ?? 0))")
         guard let pins = parse.pins, let refPins = ref.pins else { return }
         try PinInvariants.shape(pins, isLdso: isLdso)
         let mask = arch.addressMask
@@ -58,13 +61,13 @@ public enum FuzzPintable {
         let bare = input.policy == .strict && input.bare
         let sites = RefPins.strictSites(pins: r.pins, start: r.start, recorded: bare ? [] : ref.entries, origin: base, arch: ra)
         let refTable = RefTable(start: r.start, end: r.end, pins: r.pins, sites: sites)
-        try RefCompare.tables(region, refTable, "INV-REF-REGION", at)
+        try RefCompare.tables(region, refTable, "INV-REF-REGION", at())
         try PinInvariants.completeness(region: region, entries: parse.entries, delta: delta, isLdso: isLdso, arch: arch)
         if input.policy == .strict && !bare {
             region = region.withStrictSites(recorded: parse.entries, origin: base, mask: mask)
         }
         try RefProbes.pinCheck(
             libc: nil, refLibc: nil, main: region, refMain: refTable, sigtramp: nil, arch: arch, policy: input.policy,
-            trusted: TrustedText(mainIsRuntimeLinker: isLdso), at: at)
+            trusted: TrustedText(mainIsRuntimeLinker: isLdso), seed: FuzzSeed.of(bytes), at: at())
     }
 }

@@ -63,7 +63,8 @@ public enum FuzzScenario {
         let input = decode(bytes)
         let arch = input.arch
         let ra = RefArch(arch)
-        let label = "\(arch.name) \(input.kind) \(input.policy)"
+        let (kind, policy) = (input.kind, input.policy)
+        let label = { "\(arch.name) \(kind) \(policy)" }
         let (outcome, started) = ProcessModel.exec(
             program: input.program, base: input.base, interpreter: input.interpreter, interpreterBase: input.interpBase,
             arch: arch, sigtramp: input.sigtramp, mappings: input.mappings, policy: input.policy)
@@ -72,8 +73,8 @@ public enum FuzzScenario {
             libc: input.libc, libcBase: input.libcBase, libsys: input.libsys, libsysBase: input.libsysBase, arch: ra,
             sigtramp: input.sigtramp,
             mappings: input.mappings.map(RefMapping.init), policy: RefPolicy(input.policy))
-        try RefCompare.verdicts(outcome.verdict, refVerdict, "INV-REF-EXEC", "\(label): exec")
-        try require((started == nil) == (refStarted == nil), "INV-REF-EXEC", "\(label): one model started the process, the other did not")
+        try RefCompare.verdicts(outcome.verdict, refVerdict, "INV-REF-EXEC", "\(label()): exec")
+        try require((started == nil) == (refStarted == nil), "INV-REF-EXEC", "\(label()): one model started the process, the other did not")
         try checkBuilderIntent(input, outcome.verdict, started: started != nil, label: label)
         guard var state = started, let refState = refStarted else { return }
         addLibsys(input, to: &state)
@@ -118,27 +119,27 @@ public enum FuzzScenario {
 
     /// INV-EXEC: the outcome the builder meant. Kills are SIGABRT from the interpreter path only
     /// (R-ELF-25); a broken main program is an errno returned before the point of no return.
-    static func checkBuilderIntent(_ input: Input, _ v: Verdict, started: Bool, label: String) throws(InvariantViolation) {
+    static func checkBuilderIntent(_ input: Input, _ v: Verdict, started: Bool, label: () -> String) throws(InvariantViolation) {
         if v.isKilled {
             try require(
                 v.signal == .SIGABRT && input.kind == .dynamic && !started, "INV-EXEC",
-                "\(label): exec killed by \(v) outside the interpreter path")
+                "\(label()): exec killed by \(v) outside the interpreter path")
         }
         switch input.kind {
         case .brokenMain(let e, let why):
             try require(
                 v.errno == e && v.signal == nil && !started, "INV-EXEC",
-                "\(label) (\(why)): exec \(v), expected \(e.name) returned before the point of no return (R-ELF-26)")
+                "\(label()) (\(why)): exec \(v), expected \(e.name) returned before the point of no return (R-ELF-26)")
         case .dynamic:
             if let (e, why) = input.interpFault {
                 try require(
                     v.signal == .SIGABRT && v.errno == e && !started, "INV-EXEC",
-                    "\(label) (\(why)): exec \(v), expected killed(SIGABRT) with \(e.name) (R-ELF-25)")
+                    "\(label()) (\(why)): exec \(v), expected killed(SIGABRT) with \(e.name) (R-ELF-25)")
                 return
             }
-            try require(v.isOK && started, "INV-EXEC", "\(label): a program the builder made valid was rejected: \(v)")
+            try require(v.isOK && started, "INV-EXEC", "\(label()): a program the builder made valid was rejected: \(v)")
         case .staticExec, .staticPIE:
-            try require(v.isOK && started, "INV-EXEC", "\(label): a program the builder made valid was rejected: \(v)")
+            try require(v.isOK && started, "INV-EXEC", "\(label()): a program the builder made valid was rejected: \(v)")
         }
     }
 

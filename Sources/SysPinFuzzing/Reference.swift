@@ -65,6 +65,14 @@ extension FuzzReader {
     static func policy(low: Bool, high: Bool) -> PinPolicy {
         RefPolicy.comparable[(low ? 1 : 0) + (high ? 2 : 0)]
     }
+
+    /// The preamble of the process targets' inputs (FuzzKbind, FuzzPinsyscalls): an arch byte,
+    /// then a flags byte whose bits `low` and `high` draw the policy.
+    mutating func processPreamble(policyLow low: UInt8, high: UInt8) -> (arch: Arch, mask: UInt64, page: UInt64, flags: UInt8, policy: PinPolicy) {
+        let arch = self.arch()
+        let flags = u8()
+        return (arch, arch.addressMask, arch.pageSize, flags, Self.policy(low: flags & low != 0, high: flags & high != 0))
+    }
 }
 
 /// The comparable part of an installed table: bounds and pins (the strict site sets are compared
@@ -86,6 +94,20 @@ struct PlainTable: Equatable, CustomStringConvertible {
 func describe(_ t: PlainTable?) -> String { t.map { $0.description } ?? "none" }
 
 enum RefCompare {
+    /// The core's records against the reference's, element by element (no copy).
+    static func sameEntries(_ core: [SyscallSite], _ ref: [RefEntry]) -> Bool {
+        guard core.count == ref.count else { return false }
+        for i in core.indices where core[i].offset != ref[i].offset || core[i].sysno != ref[i].sysno { return false }
+        return true
+    }
+
+    /// The core's program headers against the reference's, element by element (no copy).
+    static func samePhdrs(_ core: [ProgramHeader], _ ref: [RefPhdr]) -> Bool {
+        guard core.count == ref.count else { return false }
+        for i in core.indices where RefPhdr(core[i]) != ref[i] { return false }
+        return true
+    }
+
     /// A table of the core against the reference's: presence, bounds, every pin.
     static func tables(_ core: PinRegion?, _ ref: RefTable?, _ id: String, _ at: @autoclosure () -> String) throws(InvariantViolation) {
         let c = core.map(PlainTable.init), r = ref.map(PlainTable.init)
@@ -120,7 +142,8 @@ enum RefCompare {
 struct Lockstep {
     var core: ProcessState
     var ref: RefProcess
-    let label: String
+    /// Formatted only when an invariant fails.
+    let label: () -> String
     var index = 0
     var pinsyscallsSuccesses = 0
 
@@ -137,18 +160,19 @@ struct Lockstep {
             + "reference main \(describe(r.main.map(PlainTable.init))) libc \(describe(r.libc.map(PlainTable.init))) once \(r.once) kbind 0x\(String(r.kbindPC, radix: 16))/\(r.kbindCookie) killed \(r.killedBy.map { "\($0)" } ?? "-") libsys \(r.libsysText.map { "\($0)" } ?? "-") ld.so \(r.mainIsLdso)"
     }
 
-    init(core: ProcessState, ref: RefProcess, label: String) throws(InvariantViolation) {
+    init(core: ProcessState, ref: RefProcess, label: @escaping () -> String) throws(InvariantViolation) {
         self.core = core
         self.ref = ref
         self.label = label
-        try require(Self.sameState(core, ref), "INV-REF-STATE", "\(label) at the start: \(Self.stateLine(core, ref))")
+        try require(Self.sameState(core, ref), "INV-REF-STATE", "\(label()) at the start: \(Self.stateLine(core, ref))")
     }
 
     /// One step. `request` nil is a from_libc submission the core's ld.so declines (R-LD-4): no
     /// system call is made, as the scenario runner does.
     mutating func step(addr: UInt64, sysno: Int64, _ request: SyscallRequest?, _ refRequest: RefRequest) throws(InvariantViolation) {
         defer { index += 1 }
-        let at = "\(label) step \(index) sysno \(sysno) at 0x\(String(addr, radix: 16))"
+        let index = self.index, label = self.label
+        func at() -> String { "\(label()) step \(index) sysno \(sysno) at 0x\(String(addr, radix: 16))" }
         let got: RefStepResult
         if let request {
             got = RefStepResult(core.syscall(addr: addr, sysno: sysno, request))
@@ -158,15 +182,15 @@ struct Lockstep {
             got = RefStepResult(dead: false, skipped: true, verdict: RefVerdict(errno: nil, signal: nil, rule: "R-LD-4"), writes: [])
         }
         let want = ref.step(addr: addr, sysno: sysno, refRequest)
-        try require(got == want, "INV-REF-STEP", "\(at): core \(Self.show(got)), reference \(Self.show(want))")
-        try require(Self.sameState(core, ref), "INV-REF-STATE", "\(at): \(Self.stateLine(core, ref))")
+        try require(got == want, "INV-REF-STEP", "\(at()): core \(Self.show(got)), reference \(Self.show(want))")
+        try require(Self.sameState(core, ref), "INV-REF-STATE", "\(at()): \(Self.stateLine(core, ref))")
         // Facts of SPEC that hold whatever the models say (§12 I-3, I-6, I-7).
         try require(
             got.writes.isEmpty || got.verdict.isOK || got.verdict.rule == "R-KB-12", "INV-KBIND-WRITES",
-            "\(at): \(got.verdict) with \(got.writes.count) writes (I-6, I-7)")
+            "\(at()): \(got.verdict) with \(got.writes.count) writes (I-6, I-7)")
         if case .pinsyscalls? = request, !got.dead, got.verdict.isOK {
             pinsyscallsSuccesses += 1
-            try require(pinsyscallsSuccesses <= 1, "INV-PIN-ONCE", "\(at): a second successful pinsyscalls (I-3)")
+            try require(pinsyscallsSuccesses <= 1, "INV-PIN-ONCE", "\(at()): a second successful pinsyscalls (I-3)")
         }
     }
 
@@ -179,46 +203,129 @@ struct Lockstep {
 }
 
 /// The pin check of the core against the reference's on probe addresses and codes derived from
-/// the tables (every site, its neighbours, the bounds, the trampoline).
+/// the tables and the input, not a full grid of addresses × codes (which cost (pins)² checks):
+/// - the fixed addresses (0, the all-ones address, the trampoline, libsys's bounds ±1, every
+///   region's bounds ±1) with every code of the grid;
+/// - every site, core-recorded (a pinned slot) or reference-recorded (a strict site), with its own
+///   code, that code ± 1, the codes of the sites recorded before and after it and the fixed codes
+///   (1, kbind, sigreturn, pinsyscalls, 330, each npins); its neighbours ±1 with its own code;
+/// - `sampleSize` more pairs of the grid's site rows (a site ±1, any code) drawn by `seed` (from the
+///   input: `FuzzSeed.of`); with no site the fixed rows above are the whole grid.
+/// A fault the grid finds at a site with its own code, with a code the table does not pin there,
+/// at a bound or at the trampoline is found here too; the sample keeps the rest of the grid in play.
 enum RefProbes {
+    static let sampleSize = 32
+
+    struct Site: Hashable {
+        var addr: UInt64
+        var code: UInt32
+    }
+
     static func pinCheck(
         libc: PinRegion?, refLibc: RefTable?, main: PinRegion?, refMain: RefTable?, sigtramp: UInt64?, arch: Arch,
-        policy: PinPolicy, trusted: TrustedText = TrustedText(), extraCodes: [UInt32] = [], at: @autoclosure () -> String
+        policy: PinPolicy, trusted: TrustedText = TrustedText(), extraCodes: [UInt32] = [], seed: UInt64,
+        at: @autoclosure () -> String
     ) throws(InvariantViolation) {
         let mask = arch.addressMask
         let ra = RefArch(arch)
-        var addrs: [UInt64] = [0, mask]
-        var codes: [UInt32] = [1, Sysno.kbind, Sysno.sigreturn, Sysno.pinsyscalls, 330] + extraCodes
-        if let t = sigtramp { addrs.append(t) }
-        if let s = trusted.libsys { addrs += [s.start, s.end, s.start &+ 1, s.end &- 1, s.start &- 1].map { $0 & mask } }
-        for r in [libc, main].compactMap({ $0 }) {
-            addrs += [r.start, r.end, r.start &+ 1, r.end &- 1].map { $0 & mask }
+        let refPolicy = RefPolicy(policy)
+        let refLibsys = trusted.libsys.map(RefSpan.init)
+        var fixedAddrs: [UInt64] = [0, mask]
+        var fixedCodes: [UInt32] = [1, Sysno.kbind, Sysno.sigreturn, Sysno.pinsyscalls, 330]
+        if let t = sigtramp { fixedAddrs.append(t) }
+        if let s = trusted.libsys { fixedAddrs += [s.start, s.end, s.start &+ 1, s.end &- 1, s.start &- 1].map { $0 & mask } }
+        var sites: [Site] = []
+        var seenSite = Set<Site>()
+        for r in [libc, main] {
+            guard let r else { continue }
+            fixedAddrs += [r.start, r.end, r.start &+ 1, r.end &- 1].map { $0 & mask }
             for (code, v) in r.pins.enumerated() where v != 0 {
-                codes.append(UInt32(code))
-                let site = r.site(of: v, mask: mask)
-                addrs += [site, site &+ 1, site &- 1].map { $0 & mask }
+                let s = Site(addr: r.site(of: v, mask: mask), code: UInt32(code))
+                if seenSite.insert(s).inserted { sites.append(s) }
             }
-            codes.append(UInt32(r.pins.count))
+            fixedCodes.append(UInt32(truncatingIfNeeded: r.pins.count))
         }
-        for t in [refLibc, refMain].compactMap({ $0 }) {
-            for s in t.sites {
-                codes.append(s.sysno)
-                addrs.append((t.start &+ s.rel) & mask)
-            }
-        }
-        var seenA = Set<UInt64>(), seenC = Set<UInt32>()
-        for a in addrs where seenA.insert(a).inserted {
-            seenC.removeAll(keepingCapacity: true)
-            for c in codes where c >= 1 && c < 331 && seenC.insert(c).inserted {
-                let core = PinCheck.check(
-                    libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy, trusted: trusted)
-                let ref = RefPinCheck.check(
-                    libc: refLibc, main: refMain, sigtramp: sigtramp, addr: a, code: Int64(c), policy: RefPolicy(policy), arch: ra,
-                    libsys: trusted.libsys.map(RefSpan.init), mainIsLdso: trusted.mainIsRuntimeLinker)
-                try require(
-                    RefVerdict(core) == (ref ?? .ok), "INV-REF-PINCHECK",
-                    "\(at()) \(policy) addr 0x\(String(a, radix: 16)) code \(c): core \(core), reference \(ref ?? .ok)")
+        for t in [refLibc, refMain] {
+            guard let t else { continue }
+            for x in t.sites {
+                let s = Site(addr: (t.start &+ x.rel) & mask, code: x.sysno)
+                if seenSite.insert(s).inserted { sites.append(s) }
             }
         }
+        // Every code of the grid, once each, ascending (codes outside 1..<331 are never probed).
+        var codeSet = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))  // 384 bits
+        func mark(_ c: UInt32) {
+            guard c >= 1 && c < 331 else { return }
+            let bit = UInt64(1) << UInt64(c & 63)
+            switch c >> 6 {
+            case 0: codeSet.0 |= bit
+            case 1: codeSet.1 |= bit
+            case 2: codeSet.2 |= bit
+            case 3: codeSet.3 |= bit
+            case 4: codeSet.4 |= bit
+            default: codeSet.5 |= bit
+            }
+        }
+        for c in fixedCodes { mark(c) }
+        for c in extraCodes { mark(c) }
+        for s in sites { mark(s.code) }
+        var allCodes: [UInt32] = []
+        for (w, word) in [codeSet.0, codeSet.1, codeSet.2, codeSet.3, codeSet.4, codeSet.5].enumerated() {
+            var m = word
+            while m != 0 {
+                allCodes.append(UInt32(w * 64 + m.trailingZeroBitCount))
+                m &= m &- 1
+            }
+        }
+
+        func probe(_ a: UInt64, _ c: UInt32) throws(InvariantViolation) {
+            guard c >= 1 && c < 331 else { return }
+            let core = PinCheck.check(
+                libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy, trusted: trusted)
+            let ref = RefPinCheck.check(
+                libc: refLibc, main: refMain, sigtramp: sigtramp, addr: a, code: Int64(c), policy: refPolicy, arch: ra,
+                libsys: refLibsys, mainIsLdso: trusted.mainIsRuntimeLinker)
+            try require(
+                RefVerdict(core) == (ref ?? .ok), "INV-REF-PINCHECK",
+                "\(at()) \(policy) addr 0x\(String(a, radix: 16)) code \(c): core \(core), reference \(ref ?? .ok)")
+        }
+
+        for a in fixedAddrs {
+            for c in allCodes { try probe(a, c) }
+        }
+        for (i, s) in sites.enumerated() {
+            let before = sites[i == 0 ? sites.count - 1 : i - 1].code, after = sites[i + 1 == sites.count ? 0 : i + 1].code
+            try probe(s.addr, s.code)
+            try probe(s.addr, s.code &+ 1)
+            try probe(s.addr, s.code &- 1)
+            if before != s.code { try probe(s.addr, before) }
+            if after != s.code && after != before { try probe(s.addr, after) }
+            for c in fixedCodes where c != s.code { try probe(s.addr, c) }
+            try probe((s.addr &+ 1) & mask, s.code)
+            try probe((s.addr &- 1) & mask, s.code)
+        }
+        // The rest of the grid, sampled: the fixed addresses' rows were probed whole above, so the
+        // sample draws from the sites' rows (each site ±1 with any code of the grid).
+        guard !allCodes.isEmpty, !sites.isEmpty else { return }
+        var x = seed | 1
+        for _ in 0..<min(sampleSize, sites.count * allCodes.count) {
+            // xorshift64: deterministic per input.
+            x ^= x << 13
+            x ^= x >> 7
+            x ^= x << 17
+            let k = Int(x % UInt64(3 * sites.count))
+            let a = (sites[k / 3].addr &+ UInt64(k % 3) &- 1) & mask
+            try probe(a, allCodes[Int((x >> 32) % UInt64(allCodes.count))])
+        }
+    }
+}
+
+/// A seed from an input's bytes (FNV-1a over its length and at most its first 256 bytes), for
+/// the choices a target makes from the whole input rather than from a decoded field.
+enum FuzzSeed {
+    static func of(_ bytes: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
+        for b in bytes.prefix(256) { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
     }
 }

@@ -25,15 +25,14 @@ public enum RefRegionPolicies {
         libc: RefTable?, main: RefTable?, libsys: RefSpan?, mainIsLdso: Bool, sigtramp: UInt64?, addr a: UInt64,
         code: Int64, policy: RefPolicy
     ) -> RefVerdict? {
-        var permitted: [RefSpan] = []
+        // The permitted spans, tested in place (no list built per check).
         if policy == .msyscall {
-            if let l = libc { permitted.append(RefSpan(start: l.start, end: l.end)) }
-            if let m = main { permitted.append(RefSpan(start: m.start, end: m.end)) }
+            if let l = libc, RefSpan(start: l.start, end: l.end).contains(a) { return nil }
+            if let m = main, RefSpan(start: m.start, end: m.end).contains(a) { return nil }
         } else {
-            if let s = libsys { permitted.append(s) }
-            if mainIsLdso, let m = main { permitted.append(RefSpan(start: m.start, end: m.end)) }
+            if let s = libsys, s.contains(a) { return nil }
+            if mainIsLdso, let m = main, RefSpan(start: m.start, end: m.end).contains(a) { return nil }
         }
-        for s in permitted where s.contains(a) { return nil }
         if let t = sigtramp, t == a {
             return code == Int64(RefConst.sysSigreturn) ? nil : .killed(RefSignal.SIGABRT, RefErrno.EPERM, "R-PC-5")
         }

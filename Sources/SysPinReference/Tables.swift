@@ -9,7 +9,7 @@ public struct RefEntry: Equatable, Sendable {
 }
 
 /// One allowed (sysno, address − region start) pair of the strict policy (D-STRICT).
-public struct RefSite: Equatable, Sendable {
+public struct RefSite: Hashable, Sendable {
     public var sysno: UInt32
     public var rel: UInt64
     public init(sysno: UInt32, rel: UInt64) {
@@ -24,12 +24,18 @@ public struct RefTable: Equatable, Sendable {
     public var start: UInt64
     public var end: UInt64
     public var pins: [UInt32]
-    public var sites: [RefSite]
+    /// The recorded sites, in order.
+    public var sites: [RefSite] { didSet { siteSet = Set(sites) } }
+    /// The same sites as a set: D-STRICT asks only whether a (code, rel) pair was recorded, and a
+    /// membership test keeps the pin check's cost flat in the table's size (a scan of every site
+    /// per check made a fuzz input with a full table cost (sites)² comparisons).
+    public private(set) var siteSet: Set<RefSite>
     public init(start: UInt64, end: UInt64, pins: [UInt32], sites: [RefSite]) {
         self.start = start
         self.end = end
         self.pins = pins
         self.sites = sites
+        self.siteSet = Set(sites)
     }
 }
 
@@ -252,7 +258,7 @@ public enum RefPinCheck {
         let rel = (a &- r.start) & arch.mask
         if policy == .strict {
             // D-STRICT: exactly the recorded (code, rel) pairs.
-            for s in r.sites where Int64(s.sysno) == code && s.rel == rel { return nil }
+            if code >= 0 && code <= Int64(UInt32.max) && r.siteSet.contains(RefSite(sysno: UInt32(code), rel: rel)) { return nil }
             return .killed(RefSignal.SIGABRT, RefErrno.ENOSYS, "D-STRICT")
         }
         let v = pin(r, code)

@@ -206,17 +206,13 @@ public struct ElfBuilder: Sendable {
             all[0].header.memsz = UInt64(tableSize)
         }
 
-        // Place payloads after the table.
+        // Place payloads after the table (their bytes are written below, in this order).
         var cursor = tableOffset + tableSize
-        var payloadBytes: [UInt8] = []
         var ranges: [(index: Int, range: Range<Int>)] = []
         for (i, seg) in all.enumerated() {
             guard let p = seg.payload else { continue }
-            let pad = (wordAlign - cursor % wordAlign) % wordAlign
-            payloadBytes += [UInt8](repeating: 0, count: pad)
-            cursor += pad
+            cursor += (wordAlign - cursor % wordAlign) % wordAlign
             ranges.append((i, cursor..<cursor + p.count))
-            payloadBytes += p
             cursor += p.count
         }
         // The size of the file as described (before `truncatedTo`).
@@ -239,7 +235,9 @@ public struct ElfBuilder: Sendable {
             headers.append(h)
         }
 
+        // One buffer, written in place: header, table, payloads, trailing bytes.
         var out = [UInt8](repeating: 0, count: ehdrSize)
+        out.reserveCapacity(cursor + trailing.count)
         let magic = ident.magic ?? ElfHeader.magic
         for (i, b) in magic.prefix(4).enumerated() { out[i] = b }
         out[4] = ident.elfClass ?? cls.rawValue
@@ -247,7 +245,7 @@ public struct ElfBuilder: Sendable {
         out[6] = ident.version ?? 1
         out[7] = ident.osabi ?? 0
         func put(_ value: UInt64, at offset: Int, width: Int) {
-            out.replaceSubrange(offset..<offset + width, with: e.encode(value, width: width))
+            e.write(value, width: width, into: &out, at: offset)
         }
         let w = cls == .elf64 ? 8 : 4
         put(UInt64(type.rawValue), at: 16, width: 2)
@@ -265,8 +263,11 @@ public struct ElfBuilder: Sendable {
         put(UInt64(shnum), at: after + 12, width: 2)
         put(UInt64(shstrndx), at: after + 14, width: 2)
 
-        for h in headers { out += Self.encode(h, elfClass: cls, endian: e) }
-        out += payloadBytes
+        for h in headers { Self.append(h, elfClass: cls, endian: e, to: &out) }
+        for (i, _) in ranges {
+            out.append(contentsOf: repeatElement(0, count: (wordAlign - out.count % wordAlign) % wordAlign))
+            out += all[i].payload!
+        }
         out += trailing
         if let n = truncatedTo, n < out.count { out.removeSubrange(max(0, n)...) }
         return Layout(
@@ -279,14 +280,34 @@ public struct ElfBuilder: Sendable {
     /// One program header in the kernel's struct layout for `elfClass` (values are truncated to
     /// 32 bits for ELF32).
     public static func encode(_ h: ProgramHeader, elfClass: ElfClass, endian e: Endian) -> [UInt8] {
+        var out: [UInt8] = []
+        append(h, elfClass: elfClass, endian: e, to: &out)
+        return out
+    }
+
+    /// `encode(_:elfClass:endian:)` appended to `out` in place.
+    static func append(_ h: ProgramHeader, elfClass: ElfClass, endian e: Endian, to out: inout [UInt8]) {
         if elfClass == .elf64 {
-            return e.encode(UInt64(h.type.rawValue), width: 4) + e.encode(UInt64(h.flags), width: 4)
-                + e.encode(h.offset, width: 8) + e.encode(h.vaddr, width: 8) + e.encode(h.paddr, width: 8)
-                + e.encode(h.filesz, width: 8) + e.encode(h.memsz, width: 8) + e.encode(h.align, width: 8)
+            out.reserveCapacity(out.count + 56)
+            e.append(UInt64(h.type.rawValue), width: 4, to: &out)
+            e.append(UInt64(h.flags), width: 4, to: &out)
+            e.append(h.offset, width: 8, to: &out)
+            e.append(h.vaddr, width: 8, to: &out)
+            e.append(h.paddr, width: 8, to: &out)
+            e.append(h.filesz, width: 8, to: &out)
+            e.append(h.memsz, width: 8, to: &out)
+            e.append(h.align, width: 8, to: &out)
+            return
         }
-        return e.encode(UInt64(h.type.rawValue), width: 4) + e.encode(h.offset, width: 4)
-            + e.encode(h.vaddr, width: 4) + e.encode(h.paddr, width: 4) + e.encode(h.filesz, width: 4)
-            + e.encode(h.memsz, width: 4) + e.encode(UInt64(h.flags), width: 4) + e.encode(h.align, width: 4)
+        out.reserveCapacity(out.count + 32)
+        e.append(UInt64(h.type.rawValue), width: 4, to: &out)
+        e.append(h.offset, width: 4, to: &out)
+        e.append(h.vaddr, width: 4, to: &out)
+        e.append(h.paddr, width: 4, to: &out)
+        e.append(h.filesz, width: 4, to: &out)
+        e.append(h.memsz, width: 4, to: &out)
+        e.append(UInt64(h.flags), width: 4, to: &out)
+        e.append(h.align, width: 4, to: &out)
     }
 
     /// PT_OPENBSD_SYSCALLS contents: {u32 offset, u32 sysno} per record (§2.1).
@@ -294,16 +315,20 @@ public struct ElfBuilder: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(sites.count * 8)
         for s in sites {
-            out += e.encode(UInt64(s.offset), width: 4)
-            out += e.encode(UInt64(s.sysno), width: 4)
+            e.append(UInt64(s.offset), width: 4, to: &out)
+            e.append(UInt64(s.sysno), width: 4, to: &out)
         }
         return out
     }
 
     /// The OpenBSD ident note: namesz 8, descsz 4, type 1, "OpenBSD\0", a zero descriptor.
     public static func openBSDNote(endian e: Endian) -> [UInt8] {
-        e.encode(8, width: 4) + e.encode(4, width: 4) + e.encode(1, width: 4) + Array("OpenBSD".utf8) + [0]
-            + [0, 0, 0, 0]
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        for v: UInt64 in [8, 4, 1] { e.append(v, width: 4, to: &out) }
+        out += [0x4f, 0x70, 0x65, 0x6e, 0x42, 0x53, 0x44, 0]  // "OpenBSD\0"
+        out += [0, 0, 0, 0]
+        return out
     }
 }
 
@@ -405,5 +430,23 @@ extension ElfBuilder {
         loads[0].mapsFileStart = true
         loads.append(dataSegment(after: text, arch: arch))
         return loads
+    }
+}
+
+// MARK: - In-place encoding
+
+extension Endian {
+    /// `encode(value, width:)` written over `out[offset..<offset + width]`, with no array built.
+    func write(_ value: UInt64, width: Int, into out: inout [UInt8], at offset: Int) {
+        for i in 0..<width {
+            out[offset + (self == .little ? i : width - 1 - i)] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))
+        }
+    }
+
+    /// `encode(value, width:)` appended to `out`.
+    func append(_ value: UInt64, width: Int, to out: inout [UInt8]) {
+        let at = out.count
+        out.append(contentsOf: repeatElement(0, count: width))
+        write(value, width: width, into: &out, at: at)
     }
 }
