@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Hand-made seed inputs for FuzzPinsyscalls, FuzzKbind and FuzzScenario.
+"""Hand-made seed inputs for FuzzPinsyscalls and FuzzScenario (FuzzKbind's and FuzzPintable's are
+written by their Swift encoders: `syspin seeds`).
 
 Each seed is written byte by byte in the order the target's decoder (Sources/SysPinFuzzing/
 <Target>.swift, `decode`) reads it through FuzzReader: little-endian u8/u16/u32/u64, a value
@@ -174,7 +175,7 @@ def pinsyscalls_seeds():
     return seeds
 
 
-# ---------------------------------------------------------------- FuzzKbind
+# ---------------------------------------------------------------- kbind parameters (FuzzScenario's kbind steps)
 def kb_block(w, addr_choice, length, data, size_choice=0, page_k=0, page_off=16, addr=None, size_pick=0):
     w.u8(addr_choice | (size_choice << 3)).u8(length - 1)
     c = addr_choice % 8
@@ -198,89 +199,6 @@ def kb_param(w, blocks, extra=0, psize_choice=0, psize_pick=0, trunc=0):
     if psize_choice % 10 == 9:
         w.u8(psize_pick)
     w.u8(trunc)
-
-
-def kb_call(w, site=0, cookie=0, kind=2, body=None, extra_addr=None, extra_cookie=None):
-    w.u8(site | (cookie << 3) | (kind << 5))
-    if site == 6:
-        w.u16(extra_addr)
-    elif site == 7:
-        w.u64(extra_addr)
-    if cookie == 3:
-        w.u64(extra_cookie)
-    if kind == 1:
-        w.u8(len(body)).raw(body)
-        w.u8(0)
-    elif kind >= 2:
-        body(w)
-
-
-def kbind_seeds():
-    seeds = []
-
-    def head(arch, flags, area_pages, mappings, a0=0x100, a1=0x200, c0=0x1122334455667788, c1=0x99):
-        w = W().u8(ARCH[arch]).u8(flags)
-        if not flags & 8:
-            w.u16(area_pages)
-        w.u8(len(mappings))
-        for page, pages, writable in mappings:
-            w.u8(page).u8((pages - 1) | (0 if writable else 0x80))
-        return w.u8(3).u16(a0).u16(a1).u64(c0).u64(c1)
-
-    rw2 = [(0, 2, True), (2, 1, False)]   # pages 0-1 writable, page 2 read-only
-
-    # amd64 via the syscall path: one block across the page 0/1 boundary, two blocks, then a
-    # wrong cookie (SIGILL) and a dead step.
-    w = head("amd64", 1, 0x400, rw2).u8(3)  # call counts are written as n - 1
-    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=16, data=bytes(range(16)), page_k=1, page_off=8)]))
-    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=8, data=b"ABCDEFGH", page_k=1, page_off=0),
-                                               dict(addr_choice=0, length=8, data=b"abcdefgh", page_k=1, page_off=24)]))
-    kb_call(w, 0, 2, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=8, data=b"ZZZZZZZZ", page_k=1, page_off=16)]))
-    kb_call(w, 0, 0, 0)
-    seeds.append(w.b)
-
-    # i386 direct: NULL first (disables kbind, R-KB-1), then a block (SIGILL, R-KB-3).
-    w = head("i386", 0, 0x400, rw2).u8(1)
-    kb_call(w, 0, 0, 0)
-    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=4, data=b"\x01\x02\x03\x04", page_k=1, page_off=20)]))
-    seeds.append(w.b)
-
-    # powerpc64 via syscall: into the read-only page (EFAULT), then across into unmapped memory
-    # after a good piece (partial write, R-KB-12).
-    w = head("powerpc64", 1, 0x400, rw2).u8(1)
-    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=8, data=b"RORORORO", page_k=2, page_off=32)]))
-    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=16, data=bytes(16), page_k=2, page_off=8),
-                                               dict(addr_choice=0, length=4, data=b"tail", page_k=3, page_off=20)]))
-    seeds.append(w.b)
-
-    # armv7 direct: the first call is invalid (psize 0, R-KB-5) but binds; a call from the other
-    # site is SIGILL.
-    w = head("armv7", 0, 0x400, rw2).u8(1)
-    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=4, data=b"abcd")], psize_choice=9, psize_pick=0))
-    kb_call(w, 4, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=4, data=b"abcd", page_k=1)]))
-    seeds.append(w.b)
-
-    # sparc64 near VM_MAXUSER_ADDRESS: a block ending on the last user byte, then one past.
-    w = head("sparc64", 1 | 8, 0, [(3, 1, True)]).u8(1)
-    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=5, length=8, data=b"lastbyte")]))
-    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=6, length=8, data=b"pastlast")]))
-    seeds.append(w.b)
-
-    # mips64 direct, already bound (flags 4): raw parameter bytes, trailing bytes after two
-    # blocks (R-KB-8), a lying size (R-KB-7).
-    w = head("mips64", 4, 0x10, rw2).u8(2)
-    kb_call(w, 0, 0, 1, b"\x00" * 7 + b"\x01" + b"\x00" * 7 + b"\x04" + b"data")
-    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=4, data=b"1111", page_k=1),
-                                               dict(addr_choice=0, length=4, data=b"2222", page_k=1, page_off=0)], extra=3))
-    kb_call(w, 0, 0, 2, lambda w: kb_param(w, [dict(addr_choice=0, length=4, data=b"lies", size_choice=6, size_pick=1, page_k=1)]))
-    seeds.append(w.b)
-
-    # mips64el via syscall from outside ld.so's region: pin_check kills (SIGABRT) before kbind.
-    w = head("mips64el", 1, 0x10, rw2).u8(1)
-    kb_call(w, 6, 0, 0, extra_addr=0x40)
-    kb_call(w, 0, 0, 0)
-    seeds.append(w.b)
-    return seeds
 
 
 # ---------------------------------------------------------------- FuzzScenario
@@ -426,8 +344,7 @@ def scenario_seeds():
 
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    for target, seeds in [("FuzzPinsyscalls", pinsyscalls_seeds()), ("FuzzKbind", kbind_seeds()),
-                          ("FuzzScenario", scenario_seeds())]:
+    for target, seeds in [("FuzzPinsyscalls", pinsyscalls_seeds()), ("FuzzScenario", scenario_seeds())]:
         out = os.path.join(root, "Corpus", target, "seeds")
         os.makedirs(out, exist_ok=True)
         for s in seeds:
