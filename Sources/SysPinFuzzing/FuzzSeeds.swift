@@ -3,13 +3,14 @@
 /// test checks that decode(encode(seed)) == seed and that every file is there.
 public enum FuzzSeeds {
     /// The targets with a seed list here (FuzzELF's seeds are ci/make-seeds' linker-made images).
-    public static let targets = ["FuzzPintable", "FuzzKbind"]
+    public static let targets = ["FuzzPintable", "FuzzPinsyscalls", "FuzzKbind"]
 
     /// The seeds of `target`, named by what each one exercises; nil for a target without a list.
     /// FuzzPintable's are derived from the linker-made images (`images`).
     public static func seeds(target: String, images: [FuzzPintable.LinkerImage] = []) -> [(name: String, bytes: [UInt8])]? {
         switch target {
         case "FuzzPintable": return FuzzPintable.seeds(images: images).map { ($0.name, FuzzPintable.encode($0.input)) }
+        case "FuzzPinsyscalls": return FuzzPinsyscalls.seeds().map { ($0.name, FuzzPinsyscalls.encode($0.input)) }
         case "FuzzKbind": return FuzzKbind.seeds().map { ($0.name, FuzzKbind.encode($0.input)) }
         default: return nil
         }

@@ -49,6 +49,21 @@ struct FuzzEncodeTests {
         }
     }
 
+    @Test("FuzzPinsyscalls: decode(encode(seed)) == seed")
+    func pinsyscallsSeeds() {
+        for s in FuzzPinsyscalls.seeds() {
+            #expect(FuzzPinsyscalls.decode(FuzzPinsyscalls.encode(s.input)) == s.input, "\(s.name)")
+        }
+    }
+
+    @Test("FuzzPinsyscalls: decode(encode(decode(b))) == decode(b) for random b")
+    func pinsyscallsRandom() {
+        for (i, b) in Self.randomInputs(400, seed: 3).enumerated() {
+            let x = FuzzPinsyscalls.decode(b)
+            #expect(FuzzPinsyscalls.decode(FuzzPinsyscalls.encode(x)) == x, "random input \(i): \(b)")
+        }
+    }
+
     @Test("FuzzPintable: decode(encode(decode(b))) == decode(b) for random b")
     func pintableRandom() {
         for (i, b) in Self.randomInputs(400, seed: 1).enumerated() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Hand-made seed inputs for FuzzPinsyscalls and FuzzScenario (FuzzKbind's and FuzzPintable's are
-written by their Swift encoders: `syspin seeds`).
+"""Hand-made seed inputs for FuzzScenario (the other structured targets' are written by their Swift
+encoders: `syspin seeds`).
 
 Each seed is written byte by byte in the order the target's decoder (Sources/SysPinFuzzing/
 <Target>.swift, `decode`) reads it through FuzzReader: little-endian u8/u16/u32/u64, a value
@@ -44,135 +44,6 @@ class W:
     def raw(self, bs):
         self.b += bytes(bs)
         return self
-
-
-# ---------------------------------------------------------------- FuzzPinsyscalls
-# flags: 1 once-flag set, 2 main table is ld.so's (kbind wildcard), 4 no main table,
-# 8 trampoline, 16 rebasing delta, 32 (ILP32) main region at the top of the address space.
-def ps_site(w, offset_choice, offset=None, sysno_choice=0, sysno=None):
-    w.u8(offset_choice)
-    if offset_choice % 8 >= 4:
-        w.u16(offset)            # offset = value % (len + 1)
-    w.u8(sysno_choice)
-    if 16 <= sysno_choice % 24 <= 21:
-        w.u16(sysno)             # sysno = value % 331
-
-
-def ps_call(w, base_choice, base=None, len_choice=1, length=None, npins_choice=4, npins=None,
-            count_choice=0, pins=()):
-    w.u8(base_choice)
-    if base_choice % 10 in (2, 3):
-        w.u16(base)              # base = vmMin + page * value
-    elif base_choice % 10 == 9:
-        w.u64(base)
-    w.u8(len_choice)
-    if len_choice % 10 in (1, 2, 3):
-        w.u16(length)
-    elif len_choice % 10 == 4:
-        w.u32(length)
-    elif len_choice % 10 == 9:
-        w.u64(length)
-    w.u8(npins_choice)
-    if npins_choice % 12 >= 10:
-        w.u16(npins)
-    w.u8(count_choice)
-    w.u8(len(pins))
-    for idx, choice, value in pins:   # choice 0 marker, 1 len, 2 len+1, 3 zero, 4 raw u32, 5 u32 % len
-        w.u16(idx).u8(choice)
-        if choice % 8 == 4 or choice % 8 >= 5:
-            w.u32(value)
-
-
-def ps_submit(w, addr_choice, call, threads=0, near=0, extra=None):
-    w.u8(0)                      # kind: a submission
-    w.u8(addr_choice)            # 0: the main table's pinsyscalls site
-    if addr_choice % 8 == 3:
-        w.u16(extra)
-    elif addr_choice % 8 == 4:
-        w.u64(extra)
-    elif addr_choice % 8 >= 6:
-        w.u8(extra)
-    w.u8(threads)                # >= 240: threads = value % 4
-    w.u8(near)
-    call(w)
-
-
-def ps_probe(w, addr_pick, any_code, code_pick):
-    w.u8(3).u8(addr_pick).u16(any_code).u8(code_pick)
-
-
-def pinsyscalls_seeds():
-    seeds = []
-
-    def head(arch, flags, start_pages, len4, sites):
-        w = W().u8(ARCH[arch]).u8(flags).u16(start_pages).u16(len4).u8(len(sites))
-        for s in sites:
-            ps_site(w, *s)
-        return w
-
-    ldso_sites = [(4, 0x100, 0), (4, 0x200, 12)]  # pinsyscalls at +0x100, exit at +0x200
-
-    # Step counts are written as n - 1 (the decoder reads 1 + u16 % 6).
-
-    # amd64 ld.so table: a good submission (87 pins, three set), a probe, then a second call (R-PIN-2).
-    w = head("amd64", 2, 0x100, 0x1000, ldso_sites).u16(2)
-    ps_submit(w, 0, lambda w: ps_call(w, 2, 0x800, 1, 0x4000, 4, None, 0,
-                                      [(1, 5, 0x40), (20, 5, 0x120), (86, 0, 0)]))
-    ps_probe(w, 11, 0, 6)  # 20 from base + pins[20]
-    ps_submit(w, 0, lambda w: ps_call(w, 2, 0x900, 1, 0x100, 3, None, 0, []))
-    seeds.append(w.b)
-
-    # i386, static program (once-flag already set): EPERM R-PIN-2, then a probe.
-    w = head("i386", 1, 0x20, 0x400, ldso_sites).u16(0)
-    ps_submit(w, 0, lambda w: ps_call(w, 1, None, 1, 0x1000, 3, None, 0, [(0, 5, 8)]))
-    seeds.append(w.b)
-
-    # powerpc (ILP32, big-endian): two threads (R-PIN-1, flag kept), then success.
-    w = head("powerpc", 0, 0x40, 0x800, ldso_sites).u16(1)
-    ps_submit(w, 0, lambda w: ps_call(w, 2, 0x10, 1, 0x2000, 3, None, 0, []), threads=242)
-    ps_submit(w, 0, lambda w: ps_call(w, 2, 0x10, 1, 0x2000, 5, None, 0, [(158, 5, 0x44), (86, 0, 0)]))
-    seeds.append(w.b)
-
-    # sparc64: npins 332 (E2BIG), then npins 331 exactly (accepted).
-    w = head("sparc64", 0, 0x10, 0x800, ldso_sites).u16(0)
-    ps_submit(w, 0, lambda w: ps_call(w, 1, None, 1, 0x1000, 8, None, 0, []))
-    seeds.append(w.b)
-    w = head("sparc64", 0, 0x10, 0x800, ldso_sites).u16(0)
-    ps_submit(w, 0, lambda w: ps_call(w, 1, None, 1, 0x1000, 7, None, 0, [(330, 1, 0), (329, 0, 0)]))
-    seeds.append(w.b)
-
-    # arm64: pins array one short of npins (EFAULT R-PIN-7); mips64el: a pin == len + 1 (ERANGE).
-    w = head("arm64", 0, 0x10, 0x800, ldso_sites).u16(0)
-    ps_submit(w, 0, lambda w: ps_call(w, 1, None, 1, 0x1000, 5, None, 5, []))
-    seeds.append(w.b)
-    w = head("mips64el", 0, 0x10, 0x800, ldso_sites).u16(0)
-    ps_submit(w, 0, lambda w: ps_call(w, 1, None, 1, 0x1000, 5, None, 0, [(20, 1, 0), (21, 2, 0)]))
-    seeds.append(w.b)
-
-    # amd64: base + len wraps (R-PIN-3); riscv64: base below the map minimum (R-PIN-4).
-    w = head("amd64", 0, 0x10, 0x800, ldso_sites).u16(0)
-    ps_submit(w, 0, lambda w: ps_call(w, 5, None, 1, 0x10, 3, None, 0, []))
-    seeds.append(w.b)
-    w = head("riscv64", 0, 0x10, 0x800, ldso_sites).u16(0)
-    ps_submit(w, 0, lambda w: ps_call(w, 8, None, 0, None, 3, None, 0, []))
-    seeds.append(w.b)
-
-    # armv7: called from an address with no pin (R-PIN-10 → SIGABRT), then dead steps.
-    w = head("armv7", 0, 0x10, 0x800, ldso_sites).u16(2)
-    ps_submit(w, 4, lambda w: ps_call(w, 1, None, 1, 0x1000, 3, None, 0, []), extra=0x12345678)
-    ps_probe(w, 0, 1, 0)
-    ps_submit(w, 0, lambda w: ps_call(w, 1, None, 1, 0x1000, 3, None, 0, []))
-    seeds.append(w.b)
-
-    # mips64: main table rebased by 0xff, libc overlapping the main region (R-PC-4), pins[0] set,
-    # then probes with code 0 (D-RANGE: pin_check runs on mips64), 1 (marker) and -1.
-    w = head("mips64", 16 | 8, 0x10, 0x800, ldso_sites).u8(0).u8(0).u8(0).u16(3)
-    ps_submit(w, 0, lambda w: ps_call(w, 0, None, 1, 0x2000, 4, None, 0, [(0, 5, 0x10), (1, 0, 0)]))
-    ps_probe(w, 8, 0, 5)
-    ps_probe(w, 3, 0, 0)
-    ps_probe(w, 8, 0, 8)
-    seeds.append(w.b)
-    return seeds
 
 
 # ---------------------------------------------------------------- kbind parameters (FuzzScenario's kbind steps)
@@ -344,7 +215,7 @@ def scenario_seeds():
 
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    for target, seeds in [("FuzzPinsyscalls", pinsyscalls_seeds()), ("FuzzScenario", scenario_seeds())]:
+    for target, seeds in [("FuzzScenario", scenario_seeds())]:
         out = os.path.join(root, "Corpus", target, "seeds")
         os.makedirs(out, exist_ok=True)
         for s in seeds:
