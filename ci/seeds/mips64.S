@@ -1,25 +1,7 @@
 /* mips64 seed: lib/libc/arch/mips64/SYS.h style stubs (li v0,n; syscall). */
 #include "pin.inc"
 
-	.set noreorder
-
-.macro stub name, seq, sysno
-	.globl \name
-	.type \name,%function
-	.ent \name
-\name:
-	li $2, \sysno
-	trapsite \seq, \sysno
-	syscall
-	bnez $7, 1f
-	nop
-	jr $31
-	nop
-1:	jr $31
-	li $2, -1
-	.end \name
-	.size \name, . - \name
-.endm
+#include "mips64.inc"
 
 	.text
 #ifdef SEED_SHARED

@@ -1,19 +1,7 @@
 /* powerpc64 seed: lib/libc/arch/powerpc64/SYS.h style stubs (li 0,n; sc). */
 #include "pin.inc"
 
-.macro stub name, seq, sysno
-	.globl \name
-	.type \name,%function
-\name:
-	li 0, \sysno
-	trapsite \seq, \sysno
-	sc
-	bso 1f
-	blr
-1:	li 3, -1
-	blr
-	.size \name, . - \name
-.endm
+#include "powerpc.inc"
 
 	.text
 #ifdef SEED_SHARED

@@ -290,13 +290,18 @@ def sparc64_as(src, out):
 
     E = ">"
     R_SPARC_32, R_SPARC_WDISP30 = 3, 7
-    # Symbol table: null, section symbol for .text, local labels, globals.
-    strtab = bytearray(b"\0")
+    def string_table():
+        """An ELF string table (a bytearray starting with NUL) and the function that adds a name."""
+        table = bytearray(b"\0")
 
-    def sname(s):
-        o = len(strtab)
-        strtab.extend(s.encode() + b"\0")
-        return o
+        def add(s):
+            o = len(table)
+            table.extend(s.encode() + b"\0")
+            return o
+        return table, add
+
+    # Symbol table: null, section symbol for .text, local labels, globals.
+    strtab, sname = string_table()
 
     SEC_TEXT, SEC_PINS, SEC_RELA_PINS, SEC_RELA_TEXT, SEC_NOTE = 1, 2, 3, 4, 5
     symtab = bytearray(bytes(24))
@@ -317,12 +322,7 @@ def sparc64_as(src, out):
                          for off, t in calls)
     notesec = struct.pack(E + "III", 8, 4, 1) + b"OpenBSD\0" + struct.pack(E + "I", 0) if note else b""
 
-    shstr = bytearray(b"\0")
-
-    def shname(s):
-        o = len(shstr)
-        shstr.extend(s.encode() + b"\0")
-        return o
+    shstr, shname = string_table()
 
     # (name, type, flags, data, link, info, align, entsize)
     SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOTE = 1, 2, 3, 4, 7
