@@ -137,8 +137,18 @@ extension FuzzKbind {
         let mask = arch.addressMask
         let page = arch.pageSize
         // The whole buffer before a cut (R-KB-6): `param`, or `param` and one more byte.
+        // The cut-off tail is written as zeros, or as more of the last byte (trailing bytes cut
+        // short): one byte (psize = its length), two (length - 1), or up to the largest buffer
+        // when psize is one of the fixed values.
         var fulls: [(bytes: [UInt8], cut: Bool)] = [(param, false)]
-        if psize > 0 && psize - 1 == UInt64(param.count) { fulls.append((param + [0], true)) }
+        if psize > 0 && psize - 1 == UInt64(param.count) {
+            let fixed = [UInt64(arch.kbindHeaderSize), UInt64(arch.kbindParamMax), UInt64(arch.kbindParamMax) + 1].contains(psize)
+            for m in 1...(fixed ? max(2, 3 * hdr + 3 * 24 + 8 + 1 - param.count) : 2) {
+                for fill in Set([0, param.last ?? 0]).sorted() {
+                    fulls.append((param + [UInt8](repeating: fill, count: m), true))
+                }
+            }
+        }
         for (full, cut) in fulls {
             guard let p = encodePsize(psize, length: full.count, arch: arch) else { continue }
             if cut && psize > UInt64(full.count) { continue }
@@ -224,7 +234,7 @@ extension FuzzKbind {
         for o in first where o.len <= total {
             for rest in combinations(Array(options.dropFirst()), total: total - o.len) {
                 out.append([o] + rest)
-                if out.count >= 64 { return out }
+                if out.count >= 256 { return out }
             }
         }
         return out
