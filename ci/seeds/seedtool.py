@@ -6,8 +6,9 @@ Subcommands
       Assemble a *preprocessed* ci/seeds/sparc64.S into an ELF64 big-endian
       EM_SPARCV9 relocatable object (the LLVM toolchain has no SPARC
       backend). Only the top-level lines ".text", "startup SEQ",
-      "stub NAME, SEQ, SYSNO" and "openbsd_ident" are understood; .macro
-      bodies are skipped. The instruction words are those documented next
+      "stub NAME, SEQ, SYSNO" and "openbsd_ident" are understood, and a
+      parameterless macro made of stub lines (pin.inc's program_stubs) is
+      expanded; other .macro bodies are skipped. The instruction words are those documented next
       to the macros in sparc64.S.
 
   verify ARCH KIND IMAGE NM_OUT OBJDUMP_OUT
@@ -236,10 +237,22 @@ def sparc64_as(src, out):
             raise Bad("duplicate symbol " + name)
         syms_global[name] = [len(text), 0]
 
+    lines = [raw.split("!", 1)[0].strip() for raw in open(src)]
+    # Parameterless macros made only of stub lines (pin.inc's program_stubs) are expanded.
+    bodies, name = {}, None
+    for line in lines:
+        if name is not None:
+            if line.startswith(".endm"):
+                name = None
+            elif line:
+                bodies[name].append(line)
+        elif re.match(r"^\.macro\s+\w+$", line):
+            name = line.split()[1]
+            bodies[name] = []
+    stubs_only = {n: b for n, b in bodies.items() if b and all(l.startswith("stub ") for l in b)}
     in_macro = False
     seen_text = False
-    for raw in open(src):
-        line = raw.split("!", 1)[0].strip()
+    for line in [x for line in lines for x in stubs_only.get(line, [line])]:
         if not line:
             continue
         if in_macro:
