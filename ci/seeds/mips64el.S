@@ -12,21 +12,7 @@
 	stub _thread_sys_execve, 04, 59
 	stub _thread_sys_getpid_again, 05, 20	/* second site for SYS_getpid */
 #else
-	.globl _start
-	.type _start,%function
-	.ent _start
-_start:
-	bal _thread_sys_getpid
-	nop
-	bal _thread_sys_write
-	nop
-	li $4, 0
-	li $2, 1
-	trapsite 00, 1			/* inline exit from the startup code */
-	syscall
-	break
-	.end _start
-	.size _start, . - _start
+	program_start
 	program_stubs
 	stub _thread_sys_pinsyscalls, 05, 158
 #endif
