@@ -1,5 +1,6 @@
-/// The hand-made seed inputs of the structured targets, each written by its target's encoder
-/// (`<Target>+Encode.swift`): `syspin seeds` stores them as Corpus/<target>/seeds/<sha1>, and a
+/// The hand-made seed inputs of the structured targets, listed as input values in
+/// `<Target>+Seeds.swift` and written by the target's encoder (`<Target>+Encode.swift`):
+/// `syspin seeds` stores them as Corpus/<target>/seeds/<sha1>, and a
 /// test checks that decode(encode(seed)) == seed and that every file is there.
 public enum FuzzSeeds {
     /// The targets with a seed list here (FuzzELF's seeds are ci/make-seeds' linker-made images).

@@ -6,9 +6,11 @@ struct Seeds: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the hand-made seed inputs of the structured fuzz targets.",
         discussion: """
-            Each seed is an input value listed in Swift beside its target's decoder and turned into \
-            bytes by the target's encoder (Sources/SysPinFuzzing/<Target>+Encode.swift; a test checks \
-            that decoding gives the value back). Files are named by the SHA-1 of their content and \
+            Each seed is an input value listed in Swift beside its target's decoder \
+            (Sources/SysPinFuzzing/<Target>+Seeds.swift) and turned into bytes by the target's encoder \
+            (<Target>+Encode.swift; a test checks that decoding gives the value back and that every \
+            seed's file is shipped). Paths are relative to the current folder (run it from the \
+            repository root). Files are named by the SHA-1 of their content and \
             written atomically (a temporary file in DIR, then a rename); only missing files are \
             added, nothing is removed, so running it twice changes nothing. FuzzPintable's seeds \
             come from the linker-made images of --manifest (ci/make-seeds). Targets: \
