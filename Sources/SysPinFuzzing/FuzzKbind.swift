@@ -14,14 +14,14 @@ import SysPinTesting
 /// (`Kbind.parse` against the reference's R-KB-5..9), INV-KBIND-NOWRITE (I-6) and INV-KBIND-WRITES
 /// (I-7: partial writes only with R-KB-12).
 public enum FuzzKbind {
-    struct Call {
+    struct Call: Equatable {
         var addr: UInt64
         var param: [UInt8]?
         var psize: UInt64
         var cookie: UInt64
     }
 
-    struct Input {
+    struct Input: Equatable {
         var arch: Arch
         var policy: PinPolicy
         /// The region is ld.so's (the usual case) rather than a static program's.

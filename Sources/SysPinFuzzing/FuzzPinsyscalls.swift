@@ -11,13 +11,13 @@ import SysPinReference
 /// and kill flag after each step), INV-REF-PINCHECK (probes of both tables after a successful
 /// submission).
 public enum FuzzPinsyscalls {
-    struct Step {
+    struct Step: Equatable {
         var addr: UInt64
         var sysno: Int64
         var request: SyscallRequest
     }
 
-    struct Input {
+    struct Input: Equatable {
         var arch: Arch
         var policy: PinPolicy
         var isLdso: Bool

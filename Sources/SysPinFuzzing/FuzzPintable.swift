@@ -10,7 +10,7 @@ import SysPinReference
 public enum FuzzPintable {
     public static let prefixSize = 14
 
-    struct Input {
+    struct Input: Equatable {
         var arch: Arch
         var isLdso: Bool
         var policy: PinPolicy

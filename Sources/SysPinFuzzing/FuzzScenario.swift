@@ -24,7 +24,7 @@ public enum FuzzScenario {
         case brokenMain(OpenBSDErrno, String)
     }
 
-    enum Request {
+    enum Request: Equatable {
         case plain
         /// A raw submission.
         case pinsyscalls(PinsyscallsCall, threads: Int)
@@ -33,7 +33,7 @@ public enum FuzzScenario {
         case kbind(param: [UInt8]?, psize: UInt64, cookie: UInt64)
     }
 
-    struct Step {
+    struct Step: Equatable {
         var addr: UInt64
         var sysno: Int64
         var request: Request

@@ -20,7 +20,7 @@ struct SysPin: ParsableCommand {
             that decided it. Exit status: 0 when the command did its job (whatever the verdicts), \
             1 when `replay` reproduced a broken invariant, 2 for usage or I/O errors.
             """,
-        subcommands: [Inspect.self, Run.self, SurfaceCommand.self, Decode.self, Replay.self]
+        subcommands: [Inspect.self, Run.self, SurfaceCommand.self, Decode.self, Replay.self, Seeds.self]
     )
 
     static func main() {

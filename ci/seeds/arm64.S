@@ -43,10 +43,7 @@ _start:
 	isb
 	brk #0
 	.size _start, . - _start
-	stub _thread_sys_getpid, 01, 20
-	stub _thread_sys_write, 02, 4
-	stub _thread_sys_exit, 03, 1	/* second site for SYS_exit */
-	stub _thread_sys_execve, 04, 59
+	program_stubs
 	stub _thread_sys_pinsyscalls, 05, 158
 #endif
 	openbsd_ident

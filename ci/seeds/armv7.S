@@ -41,9 +41,6 @@ _start:
 	isb
 	udf #0
 	.size _start, . - _start
-	stub _thread_sys_getpid, 01, 20
-	stub _thread_sys_write, 02, 4
-	stub _thread_sys_exit, 03, 1	/* second site for SYS_exit */
-	stub _thread_sys_execve, 04, 59
+	program_stubs
 #endif
 	openbsd_ident

@@ -1,25 +1,7 @@
 /* mips64el seed: lib/libc/arch/mips64/SYS.h style stubs (li v0,n; syscall). */
 #include "pin.inc"
 
-	.set noreorder
-
-.macro stub name, seq, sysno
-	.globl \name
-	.type \name,%function
-	.ent \name
-\name:
-	li $2, \sysno
-	trapsite \seq, \sysno
-	syscall
-	bnez $7, 1f
-	nop
-	jr $31
-	nop
-1:	jr $31
-	li $2, -1
-	.end \name
-	.size \name, . - \name
-.endm
+#include "mips64.inc"
 
 	.text
 #ifdef SEED_SHARED
@@ -30,25 +12,8 @@
 	stub _thread_sys_execve, 04, 59
 	stub _thread_sys_getpid_again, 05, 20	/* second site for SYS_getpid */
 #else
-	.globl _start
-	.type _start,%function
-	.ent _start
-_start:
-	bal _thread_sys_getpid
-	nop
-	bal _thread_sys_write
-	nop
-	li $4, 0
-	li $2, 1
-	trapsite 00, 1			/* inline exit from the startup code */
-	syscall
-	break
-	.end _start
-	.size _start, . - _start
-	stub _thread_sys_getpid, 01, 20
-	stub _thread_sys_write, 02, 4
-	stub _thread_sys_exit, 03, 1	/* second site for SYS_exit */
-	stub _thread_sys_execve, 04, 59
+	program_start
+	program_stubs
 	stub _thread_sys_pinsyscalls, 05, 158
 #endif
 	openbsd_ident

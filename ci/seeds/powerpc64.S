@@ -1,19 +1,7 @@
 /* powerpc64 seed: lib/libc/arch/powerpc64/SYS.h style stubs (li 0,n; sc). */
 #include "pin.inc"
 
-.macro stub name, seq, sysno
-	.globl \name
-	.type \name,%function
-\name:
-	li 0, \sysno
-	trapsite \seq, \sysno
-	sc
-	bso 1f
-	blr
-1:	li 3, -1
-	blr
-	.size \name, . - \name
-.endm
+#include "powerpc.inc"
 
 	.text
 #ifdef SEED_SHARED
@@ -38,10 +26,7 @@ _start:
 	sc
 	trap
 	.size _start, . - _start
-	stub _thread_sys_getpid, 01, 20
-	stub _thread_sys_write, 02, 4
-	stub _thread_sys_exit, 03, 1	/* second site for SYS_exit */
-	stub _thread_sys_execve, 04, 59
+	program_stubs
 	stub _thread_sys_pinsyscalls, 05, 158
 #endif
 	openbsd_ident

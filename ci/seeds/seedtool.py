@@ -6,8 +6,9 @@ Subcommands
       Assemble a *preprocessed* ci/seeds/sparc64.S into an ELF64 big-endian
       EM_SPARCV9 relocatable object (the LLVM toolchain has no SPARC
       backend). Only the top-level lines ".text", "startup SEQ",
-      "stub NAME, SEQ, SYSNO" and "openbsd_ident" are understood; .macro
-      bodies are skipped. The instruction words are those documented next
+      "stub NAME, SEQ, SYSNO" and "openbsd_ident" are understood, and a
+      parameterless macro made of stub lines (pin.inc's program_stubs) is
+      expanded; other .macro bodies are skipped. The instruction words are those documented next
       to the macros in sparc64.S.
 
   verify ARCH KIND IMAGE NM_OUT OBJDUMP_OUT
@@ -236,10 +237,22 @@ def sparc64_as(src, out):
             raise Bad("duplicate symbol " + name)
         syms_global[name] = [len(text), 0]
 
+    lines = [raw.split("!", 1)[0].strip() for raw in open(src)]
+    # Parameterless macros made only of stub lines (pin.inc's program_stubs) are expanded.
+    bodies, name = {}, None
+    for line in lines:
+        if name is not None:
+            if line.startswith(".endm"):
+                name = None
+            elif line:
+                bodies[name].append(line)
+        elif re.match(r"^\.macro\s+\w+$", line):
+            name = line.split()[1]
+            bodies[name] = []
+    stubs_only = {n: b for n, b in bodies.items() if b and all(l.startswith("stub ") for l in b)}
     in_macro = False
     seen_text = False
-    for raw in open(src):
-        line = raw.split("!", 1)[0].strip()
+    for line in [x for line in lines for x in stubs_only.get(line, [line])]:
         if not line:
             continue
         if in_macro:
@@ -290,13 +303,18 @@ def sparc64_as(src, out):
 
     E = ">"
     R_SPARC_32, R_SPARC_WDISP30 = 3, 7
-    # Symbol table: null, section symbol for .text, local labels, globals.
-    strtab = bytearray(b"\0")
+    def string_table():
+        """An ELF string table (a bytearray starting with NUL) and the function that adds a name."""
+        table = bytearray(b"\0")
 
-    def sname(s):
-        o = len(strtab)
-        strtab.extend(s.encode() + b"\0")
-        return o
+        def add(s):
+            o = len(table)
+            table.extend(s.encode() + b"\0")
+            return o
+        return table, add
+
+    # Symbol table: null, section symbol for .text, local labels, globals.
+    strtab, sname = string_table()
 
     SEC_TEXT, SEC_PINS, SEC_RELA_PINS, SEC_RELA_TEXT, SEC_NOTE = 1, 2, 3, 4, 5
     symtab = bytearray(bytes(24))
@@ -317,12 +335,7 @@ def sparc64_as(src, out):
                          for off, t in calls)
     notesec = struct.pack(E + "III", 8, 4, 1) + b"OpenBSD\0" + struct.pack(E + "I", 0) if note else b""
 
-    shstr = bytearray(b"\0")
-
-    def shname(s):
-        o = len(shstr)
-        shstr.extend(s.encode() + b"\0")
-        return o
+    shstr, shname = string_table()
 
     # (name, type, flags, data, link, info, align, entsize)
     SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOTE = 1, 2, 3, 4, 7

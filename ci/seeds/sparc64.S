@@ -6,7 +6,8 @@
  * used by ci/make-seeds has no SPARC backend, so ci/seeds/seedtool.py
  * ("sparc64-as") assembles it instead: it runs on the preprocessed file,
  * skips the .macro definitions, and understands ONLY the top-level lines
- * ".text", "startup SEQ", "stub NAME, SEQ, SYSNO" and "openbsd_ident",
+ * ".text", "startup SEQ", "stub NAME, SEQ, SYSNO", "openbsd_ident" and
+ * pin.inc's program_stubs (a macro of stub lines, expanded),
  * emitting exactly the instruction words of the macros below. Keep the two
  * in sync when editing. The linking is done by the real ld.lld.
  */
@@ -52,10 +53,7 @@ _start:
 	stub _thread_sys_sigreturn, 06, 103
 #else
 	startup 00			/* inline exit from the startup code */
-	stub _thread_sys_getpid, 01, 20
-	stub _thread_sys_write, 02, 4
-	stub _thread_sys_exit, 03, 1	/* second site for SYS_exit */
-	stub _thread_sys_execve, 04, 59
+	program_stubs
 	stub _thread_sys_pinsyscalls, 05, 158
 #endif
 	openbsd_ident

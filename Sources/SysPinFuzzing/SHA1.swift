@@ -1,6 +1,7 @@
-/// SHA-1 (FIPS 180-4), only to check that corpus files are named by the hash of their content.
-enum SHA1 {
-    static func hex(_ message: [UInt8]) -> String {
+/// SHA-1 (FIPS 180-4), only to name corpus files by the hash of their content (`syspin seeds`) and
+/// to check that they are.
+public enum SHA1 {
+    public static func hex(_ message: [UInt8]) -> String {
         var h: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0]
         var m = message
         let bitLength = UInt64(message.count) * 8
