@@ -52,6 +52,13 @@ extension FuzzKbind {
                 p.call(p.a0, p.param([(p.at(1), Array("ZZZZZZZZ".utf8))]), cookie: c1),
                 p.call(p.a0, nil),
              ])))
+        out.append(
+            ("amd64 via syscall, regression (CONTRACT mappings, R-KB-12): page 1 is writable and read-only at once; a block across pages 0/1 writes its page-0 piece, then EFAULT",
+             input(p, viaSyscall: true,
+                mappings: [
+                    MemoryMapping(start: p.at(0), end: p.at(2), writable: true), MemoryMapping(start: p.at(1), end: p.at(2), writable: false),
+                ],
+                [p.call(p.a0, p.param([(p.at(1, -8), [UInt8](repeating: 0xab, count: 16))]))])))
         p = process(.i386, areaPages: 0x400)
         out.append(
             ("i386 direct: NULL first (disables kbind, R-KB-1), then a block (SIGILL, R-KB-3)",
