@@ -183,22 +183,10 @@ extension FuzzPinsyscalls {
                 } else {
                     return nil
                 }
-                if threads == 1 {
-                    w.u8(0)
-                } else if (0..<4).contains(threads) {
-                    w.u8(240 + UInt8(threads))
-                } else {
-                    return nil
-                }
+                guard w.threads(threads) else { return nil }
                 guard let callBytes = encodeCall(call, arch: arch, interesting: interesting) else { return nil }
                 w.bytes(callBytes)
-                let base = call.base & mask
-                interesting += [base, (base &+ (call.len & mask)) & mask, (base &+ (call.len & mask) &- 1) & mask]
-                for (i, v) in call.pins.enumerated() where v != 0 {
-                    let site = (base &+ UInt64(v)) & mask
-                    interesting += [site, (site &+ 1) & mask, (site &- 1) & mask]
-                    codes.append(Int64(i))
-                }
+                noteSubmission(call, mask: mask, interesting: &interesting, codes: &codes)
             default:
                 return nil
             }

@@ -184,13 +184,7 @@ public enum FuzzPinsyscalls {
                 let near = r.pick(interesting)
                 let call = decodeCall(&r, arch: arch, near: near)
                 steps.append(Step(addr: addr, sysno: Int64(Sysno.pinsyscalls), request: .pinsyscalls(call, threads: threads)))
-                let base = call.base & mask
-                interesting += [base, (base &+ (call.len & mask)) & mask, (base &+ (call.len & mask) &- 1) & mask]
-                for (i, v) in call.pins.enumerated() where v != 0 {
-                    let site = (base &+ UInt64(v)) & mask
-                    interesting += [site, (site &+ 1) & mask, (site &- 1) & mask]
-                    codes.append(Int64(i))
-                }
+                noteSubmission(call, mask: mask, interesting: &interesting, codes: &codes)
             } else {
                 // A probe: any system call from a derived address.
                 let addr = r.pick(interesting)
@@ -206,6 +200,18 @@ public enum FuzzPinsyscalls {
 
     /// One pinsyscalls submission with boundary-heavy base, len, npins and pins (R-PIN-3..8).
     /// `near` is an address worth overlapping (a table's region, an earlier submission).
+    /// A submission's bounds and sites (each ±1) join the addresses later steps pick from, its
+    /// pinned numbers the codes: the decoder and the encoder (`FuzzPinsyscalls+Encode`) share it.
+    static func noteSubmission(_ call: PinsyscallsCall, mask: UInt64, interesting: inout [UInt64], codes: inout [Int64]) {
+        let base = call.base & mask
+        interesting += [base, (base &+ (call.len & mask)) & mask, (base &+ (call.len & mask) &- 1) & mask]
+        for (i, v) in call.pins.enumerated() where v != 0 {
+            let site = (base &+ UInt64(v)) & mask
+            interesting += [site, (site &+ 1) & mask, (site &- 1) & mask]
+            codes.append(Int64(i))
+        }
+    }
+
     static func decodeCall(_ r: inout FuzzReader, arch: Arch, near: UInt64) -> PinsyscallsCall {
         let mask = arch.addressMask
         let page = arch.pageSize

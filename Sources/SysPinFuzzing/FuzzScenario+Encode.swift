@@ -439,13 +439,7 @@ extension FuzzScenario {
                 w.u8(4)
                 guard let a = address(step.addr, preferred: pinSite) else { return nil }
                 w.bytes(a)
-                if threads == 1 {
-                    w.u8(0)
-                } else if (0..<4).contains(threads) {
-                    w.u8(240 + UInt8(threads))
-                } else {
-                    return nil
-                }
+                guard w.threads(threads) else { return nil }
                 if case .pinsyscalls(let call, _) = step.request {
                     w.u8(0)
                     guard let c = FuzzPinsyscalls.encodeCall(call, arch: arch, interesting: candidates) else { return nil }

@@ -9,6 +9,19 @@ public struct FuzzWriter {
 
     public init() {}
 
+    /// The thread-count byte of a pinsyscalls step (FuzzPinsyscalls, FuzzScenario): 0 reads as one
+    /// thread, 240 + t as t (0...3); false for a count no byte decodes to.
+    mutating func threads(_ t: Int) -> Bool {
+        if t == 1 {
+            u8(0)
+        } else if (0..<4).contains(t) {
+            u8(240 + UInt8(t))
+        } else {
+            return false
+        }
+        return true
+    }
+
     public mutating func uint(_ v: UInt64, _ width: Int) {
         for i in 0..<width { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
     }
