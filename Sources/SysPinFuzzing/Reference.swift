@@ -94,19 +94,19 @@ struct PlainTable: Equatable, CustomStringConvertible {
 func describe(_ t: PlainTable?) -> String { t.map { $0.description } ?? "none" }
 
 enum RefCompare {
-    /// The core's records against the reference's, element by element (no copy).
-    static func sameEntries(_ core: [SyscallSite], _ ref: [RefEntry]) -> Bool {
+    /// The core's values against the reference's, element by element (no converted copy):
+    /// records, program headers.
+    static func same<C, R>(_ core: [C], _ ref: [R], _ equal: (C, R) -> Bool) -> Bool {
         guard core.count == ref.count else { return false }
-        for i in core.indices where core[i].offset != ref[i].offset || core[i].sysno != ref[i].sysno { return false }
+        for i in core.indices where !equal(core[i], ref[i]) { return false }
         return true
     }
 
-    /// The core's program headers against the reference's, element by element (no copy).
-    static func samePhdrs(_ core: [ProgramHeader], _ ref: [RefPhdr]) -> Bool {
-        guard core.count == ref.count else { return false }
-        for i in core.indices where RefPhdr(core[i]) != ref[i] { return false }
-        return true
+    static func sameEntries(_ core: [SyscallSite], _ ref: [RefEntry]) -> Bool {
+        same(core, ref) { $0.offset == $1.offset && $0.sysno == $1.sysno }
     }
+
+    static func samePhdrs(_ core: [ProgramHeader], _ ref: [RefPhdr]) -> Bool { same(core, ref) { RefPhdr($0) == $1 } }
 
     /// A table of the core against the reference's: presence, bounds, every pin.
     static func tables(_ core: PinRegion?, _ ref: RefTable?, _ id: String, _ at: @autoclosure () -> String) throws(InvariantViolation) {
@@ -253,30 +253,9 @@ enum RefProbes {
             }
         }
         // Every code of the grid, once each, ascending (codes outside 1..<331 are never probed).
-        var codeSet = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))  // 384 bits
-        func mark(_ c: UInt32) {
-            guard c >= 1 && c < 331 else { return }
-            let bit = UInt64(1) << UInt64(c & 63)
-            switch c >> 6 {
-            case 0: codeSet.0 |= bit
-            case 1: codeSet.1 |= bit
-            case 2: codeSet.2 |= bit
-            case 3: codeSet.3 |= bit
-            case 4: codeSet.4 |= bit
-            default: codeSet.5 |= bit
-            }
-        }
-        for c in fixedCodes { mark(c) }
-        for c in extraCodes { mark(c) }
-        for s in sites { mark(s.code) }
-        var allCodes: [UInt32] = []
-        for (w, word) in [codeSet.0, codeSet.1, codeSet.2, codeSet.3, codeSet.4, codeSet.5].enumerated() {
-            var m = word
-            while m != 0 {
-                allCodes.append(UInt32(w * 64 + m.trailingZeroBitCount))
-                m &= m &- 1
-            }
-        }
+        var inGrid = [Bool](repeating: false, count: 331)
+        for c in fixedCodes + extraCodes + sites.map(\.code) where c >= 1 && c < 331 { inGrid[Int(c)] = true }
+        let allCodes = (1..<331).filter { inGrid[$0] }.map(UInt32.init)
 
         func probe(_ a: UInt64, _ c: UInt32) throws(InvariantViolation) {
             guard c >= 1 && c < 331 else { return }
