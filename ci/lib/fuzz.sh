@@ -19,13 +19,18 @@ fuzz_targets() {
 #   address|undefined|thread  libFuzzer + that sanitizer. One --sanitize=fuzzer for SwiftPM's link
 #                             step plus -sanitize=fuzzer,<san> for swiftc: the recipe that links
 #                             and instruments (a bare -Xswiftc -sanitize=fuzzer does not link; the
-#                             SwiftPM-level flag alone leaves the code uninstrumented).
+#                             SwiftPM-level flag alone leaves the code uninstrumented). Coverage is
+#                             edges in inline 8-bit counters with the PC table, without trace-cmp:
+#                             -sanitize=fuzzer alone adds a callback on every comparison, which
+#                             cost FuzzPintable 38 % of its exec/s for no more features (15 s:
+#                             35.7k exec/s and 4,346 features with it, 57.6k and 4,437 without;
+#                             docs/fuzzing.md).
 #   coverage                  libFuzzer + source-based coverage (ClusterFuzzLite's coverage build).
 #   afl                       ASan + trace-pc-guard edges, no libFuzzer: the objects that
 #                             fuzz_link_afl links with AFL++'s runtime and driver.
 fuzz_swift_flags() {
     case $1 in
-    address | undefined | thread) echo "--sanitize=fuzzer -Xswiftc -sanitize=fuzzer,$1" ;;
+    address | undefined | thread) echo "--sanitize=fuzzer -Xswiftc -sanitize=fuzzer,$1 -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table" ;;
     coverage) echo "-Xswiftc -profile-generate -Xswiftc -profile-coverage-mapping --sanitize=fuzzer -Xswiftc -sanitize=fuzzer" ;;
     afl) echo "-Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-pc-guard" ;;
     *) echo "fuzz_swift_flags: unknown mode $1" >&2; return 1 ;;
