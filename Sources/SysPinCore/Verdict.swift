@@ -62,9 +62,16 @@ public struct RuleID: Hashable, Sendable, ExpressibleByStringLiteral {
     /// The id as text ("R-ELF-2"), as reports and JSON print it.
     public var rawValue: String { staticString.description }
 
-    /// Equal ids have equal text, wherever their literals are stored.
+    /// Equal ids have equal text, wherever their literals are stored. The same literal compares by
+    /// its address (one load each), different lengths by their counts; only ids of equal length
+    /// stored apart compare their bytes.
     public static func == (a: RuleID, b: RuleID) -> Bool {
-        a.staticString.withUTF8Buffer { x in b.staticString.withUTF8Buffer { y in x.elementsEqual(y) } }
+        let x = a.staticString, y = b.staticString
+        if x.hasPointerRepresentation && y.hasPointerRepresentation {
+            if x.utf8Start == y.utf8Start && x.utf8CodeUnitCount == y.utf8CodeUnitCount { return true }
+            if x.utf8CodeUnitCount != y.utf8CodeUnitCount { return false }
+        }
+        return x.withUTF8Buffer { p in y.withUTF8Buffer { q in p.elementsEqual(q) } }
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -5,6 +5,11 @@ enum PinInvariants {
     /// Every unique, non-degenerate site of a table passes; every number without an entry dies.
     /// Degenerate entries are classified by SPEC: offset 0 (R-PT-7 B), rebased to 0 or to the
     /// marker (R-PT-9 D/E), site outside the half-open region (R-PC-3).
+    ///
+    /// A missing number is tried where a wrong lookup would let it through: at the region's start,
+    /// at the sites of the numbers either side of it (an index off by one reads their pins) and at
+    /// the first and last sites; the pin check reads pins[code] whatever the address, so a site
+    /// more adds nothing a fault could hide behind, and trying every site cost (sites)² checks.
     static func completeness(
         region: PinRegion, entries: [SyscallSite], delta: UInt64, isLdso: Bool, arch: Arch,
         config: KernelConfig = .openbsd
@@ -19,31 +24,37 @@ enum PinInvariants {
         func count(_ c: UInt32) -> Int {
             Int(c) < limit ? Int(counts[Int(c)]) : entries.lazy.filter { $0.sysno == c }.prefix(2).count
         }
-        var sites: [UInt64] = [region.start]
+        var first: UInt64?, last: UInt64?
         for e in entries where count(e.sysno) == 1 && !(isLdso && e.sysno == Sysno.kbind) {
             let v = e.offset &- UInt32(truncatingIfNeeded: delta)
             guard e.offset != 0, v != 0, v != multipleSitesPin else { continue }
             let site = (region.start &+ UInt64(v)) & mask
             guard region.start <= site, site < region.end else { continue }
-            sites.append(site)
+            if first == nil { first = site }
+            last = site
             let got = PinCheck.check(libc: nil, main: region, sigtramp: nil, addr: site, code: e.sysno, mask: mask)
             try require(got == .ok, "INV-PIN-COMPLETE", "\(arch.name) sysno \(e.sysno) at its site 0x\(String(site, radix: 16)): \(got)")
         }
-        // Missing numbers: a handful, near the present ones, from every site.
-        var missing: [UInt32] = []
-        for c in [1, 2, 20, 59, 86, 103, 158, config.maxSyscall - 1] where count(c) == 0 && !(isLdso && c == Sysno.kbind) {
-            missing.append(c)
+        /// The site of number c's precise pin, if it has one inside the region.
+        func siteOf(_ c: UInt32) -> UInt64? {
+            guard Int(c) < region.pins.count else { return nil }
+            let v = region.pins[Int(c)]
+            guard v != 0 && v != multipleSitesPin else { return nil }
+            let a = region.site(of: v, mask: mask)
+            return region.start <= a && a < region.end ? a : nil
         }
-        for c in 0..<UInt32(limit) where counts[Int(c)] > 0 && c + 1 < config.maxSyscall && counts[Int(c) + 1] == 0
-            && !(isLdso && c + 1 == Sysno.kbind)
-        {
-            missing.append(c + 1)
-        }
-        for c in missing {
-            for a in sites where region.start <= a && a < region.end {
+        func missing(_ c: UInt32) throws(InvariantViolation) {
+            guard count(c) == 0 && !(isLdso && c == Sysno.kbind) else { return }
+            for a in [region.start, siteOf(c &- 1), siteOf(c &+ 1), first, last] {
+                guard let a, region.start <= a && a < region.end else { continue }
                 let got = PinCheck.check(libc: nil, main: region, sigtramp: nil, addr: a, code: c, mask: mask)
                 try require(got == .killed(.SIGABRT, .ENOSYS, "R-PC-7"), "INV-PIN-MISSING", "\(arch.name) sysno \(c) absent from the table, at 0x\(String(a, radix: 16)): \(got)")
             }
+        }
+        // Missing numbers: a handful of fixed ones, and the one after each present number.
+        for c in [1, 2, 20, 59, 86, 103, 158, config.maxSyscall - 1] as [UInt32] { try missing(c) }
+        for c in 0..<UInt32(limit) where counts[Int(c)] > 0 && c + 1 < config.maxSyscall {
+            try missing(c + 1)
         }
     }
 

@@ -203,20 +203,22 @@ struct Lockstep {
 }
 
 /// The pin check of the core against the reference's on probe addresses and codes derived from
-/// the tables and the input, not a full grid of addresses × codes (which cost (pins)² checks):
+/// the tables and the input, not a grid of addresses × codes (which cost (pins)² checks):
 /// - the fixed addresses (0, the all-ones address, the trampoline, libsys's bounds ±1, every
-///   region's bounds ±1) with every code of the grid;
-/// - every site, core-recorded (a pinned slot) or reference-recorded (a strict site), with its own
-///   code, that code ± 1, the codes of the sites recorded before and after it and the fixed codes
-///   (1, kbind, sigreturn, pinsyscalls, 330, each npins); its neighbours ±1 with its own code;
-/// - `sampleSize` more pairs of the grid's site rows (a site ±1, any code) drawn by `seed` (from the
-///   input: `FuzzSeed.of`); with no site the fixed rows above are the whole grid.
-/// A fault the grid finds at a site with its own code, with a code the table does not pin there,
-/// at a bound or at the trampoline is found here too; the sample keeps the rest of the grid in play.
+///   region's bounds ±1) with each fixed code (1, kbind, sigreturn, pinsyscalls, 330, each npins);
+/// - every site, core-recorded (a pinned slot) or reference-recorded (a strict site of a marker
+///   slot), with its own code, that code ± 1 and the codes of the sites recorded before and after
+///   it; its neighbours ±1 with its own code;
+/// - `sampleSize` more pairs (plus one per extra code) drawn by `seed` (from the input:
+///   `FuzzSeed.of`): an address row (a fixed address, or a site ±1) with a code of the pool (the
+///   fixed codes, `extraCodes`, every site's code).
+/// A fault a full grid finds at a site with its own code, with a code the table does not pin
+/// there, with a neighbouring number, at a bound or at the trampoline is found here too; the
+/// sample keeps the rest of the grid in play. Three arrays are allocated per call.
 enum RefProbes {
     static let sampleSize = 32
 
-    struct Site: Hashable {
+    struct Site {
         var addr: UInt64
         var code: UInt32
     }
@@ -230,32 +232,6 @@ enum RefProbes {
         let ra = RefArch(arch)
         let refPolicy = RefPolicy(policy)
         let refLibsys = trusted.libsys.map(RefSpan.init)
-        var fixedAddrs: [UInt64] = [0, mask]
-        var fixedCodes: [UInt32] = [1, Sysno.kbind, Sysno.sigreturn, Sysno.pinsyscalls, 330]
-        if let t = sigtramp { fixedAddrs.append(t) }
-        if let s = trusted.libsys { fixedAddrs += [s.start, s.end, s.start &+ 1, s.end &- 1, s.start &- 1].map { $0 & mask } }
-        var sites: [Site] = []
-        var seenSite = Set<Site>()
-        for r in [libc, main] {
-            guard let r else { continue }
-            fixedAddrs += [r.start, r.end, r.start &+ 1, r.end &- 1].map { $0 & mask }
-            for (code, v) in r.pins.enumerated() where v != 0 {
-                let s = Site(addr: r.site(of: v, mask: mask), code: UInt32(code))
-                if seenSite.insert(s).inserted { sites.append(s) }
-            }
-            fixedCodes.append(UInt32(truncatingIfNeeded: r.pins.count))
-        }
-        for t in [refLibc, refMain] {
-            guard let t else { continue }
-            for x in t.sites {
-                let s = Site(addr: (t.start &+ x.rel) & mask, code: x.sysno)
-                if seenSite.insert(s).inserted { sites.append(s) }
-            }
-        }
-        // Every code of the grid, once each, ascending (codes outside 1..<331 are never probed).
-        var inGrid = [Bool](repeating: false, count: 331)
-        for c in fixedCodes + extraCodes + sites.map(\.code) where c >= 1 && c < 331 { inGrid[Int(c)] = true }
-        let allCodes = (1..<331).filter { inGrid[$0] }.map(UInt32.init)
 
         func probe(_ a: UInt64, _ c: UInt32) throws(InvariantViolation) {
             guard c >= 1 && c < 331 else { return }
@@ -269,8 +245,42 @@ enum RefProbes {
                 "\(at()) \(policy) addr 0x\(String(a, radix: 16)) code \(c): core \(core), reference \(ref ?? .ok)")
         }
 
+        var fixedAddrs: [UInt64] = [0, mask]
+        fixedAddrs.reserveCapacity(16)
+        var fixedCodes: [UInt32] = [1, Sysno.kbind, Sysno.sigreturn, Sysno.pinsyscalls, 330]
+        fixedCodes.reserveCapacity(7)
+        if let t = sigtramp { fixedAddrs.append(t) }
+        if let s = trusted.libsys {
+            for a in [s.start, s.end, s.start &+ 1, s.end &- 1, s.start &- 1] { fixedAddrs.append(a & mask) }
+        }
+        var sites: [Site] = []
+        sites.reserveCapacity(
+            (libc?.pins.count ?? 0) + (main?.pins.count ?? 0) + (refLibc?.sites.count ?? 0) + (refMain?.sites.count ?? 0))
+        func add(_ r: PinRegion?, _ t: RefTable?) {
+            if let r {
+                for a in [r.start, r.end, r.start &+ 1, r.end &- 1] { fixedAddrs.append(a & mask) }
+                for (code, v) in r.pins.enumerated() where v != 0 {
+                    sites.append(Site(addr: r.site(of: v, mask: mask), code: UInt32(code)))
+                }
+                fixedCodes.append(UInt32(truncatingIfNeeded: r.pins.count))
+            }
+            guard let t else { return }
+            for x in t.sites {
+                let addr = (t.start &+ x.rel) & mask
+                // A precise pin of the core's region is a site already; the reference's other
+                // sites (a marker slot's recorded ones, or any the core lacks) are added.
+                if let r, Int(x.sysno) < r.pins.count {
+                    let v = r.pins[Int(x.sysno)]
+                    if v != 0 && v != multipleSitesPin && r.site(of: v, mask: mask) == addr { continue }
+                }
+                sites.append(Site(addr: addr, code: x.sysno))
+            }
+        }
+        add(libc, refLibc)
+        add(main, refMain)
+
         for a in fixedAddrs {
-            for c in allCodes { try probe(a, c) }
+            for c in fixedCodes { try probe(a, c) }
         }
         for (i, s) in sites.enumerated() {
             let before = sites[i == 0 ? sites.count - 1 : i - 1].code, after = sites[i + 1 == sites.count ? 0 : i + 1].code
@@ -279,22 +289,29 @@ enum RefProbes {
             try probe(s.addr, s.code &- 1)
             if before != s.code { try probe(s.addr, before) }
             if after != s.code && after != before { try probe(s.addr, after) }
-            for c in fixedCodes where c != s.code { try probe(s.addr, c) }
             try probe((s.addr &+ 1) & mask, s.code)
             try probe((s.addr &- 1) & mask, s.code)
         }
-        // The rest of the grid, sampled: the fixed addresses' rows were probed whole above, so the
-        // sample draws from the sites' rows (each site ±1 with any code of the grid).
-        guard !allCodes.isEmpty, !sites.isEmpty else { return }
+        // The rest of the grid, sampled: a row (a fixed address, or a site ±1) and a code of the
+        // pool, deterministic per input (xorshift64).
+        let rows = fixedAddrs.count + 3 * sites.count
+        let pool = fixedCodes.count + extraCodes.count + sites.count
         var x = seed | 1
-        for _ in 0..<min(sampleSize, sites.count * allCodes.count) {
-            // xorshift64: deterministic per input.
+        for _ in 0..<(sampleSize + extraCodes.count) {
             x ^= x << 13
             x ^= x >> 7
             x ^= x << 17
-            let k = Int(x % UInt64(3 * sites.count))
-            let a = (sites[k / 3].addr &+ UInt64(k % 3) &- 1) & mask
-            try probe(a, allCodes[Int((x >> 32) % UInt64(allCodes.count))])
+            let k = Int(x % UInt64(rows))
+            let a = k < fixedAddrs.count ? fixedAddrs[k] : (sites[(k - fixedAddrs.count) / 3].addr &+ UInt64((k - fixedAddrs.count) % 3) &- 1) & mask
+            var j = Int((x >> 32) % UInt64(pool))
+            let c: UInt32
+            if j < fixedCodes.count {
+                c = fixedCodes[j]
+            } else {
+                j -= fixedCodes.count
+                c = j < extraCodes.count ? extraCodes[j] : sites[j - extraCodes.count].code
+            }
+            try probe(a, c)
         }
     }
 }
