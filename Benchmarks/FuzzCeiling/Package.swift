@@ -9,6 +9,13 @@ import PackageDescription
 let package = Package(
     name: "FuzzCeiling",
     platforms: [.macOS(.v14)],
-    products: [.executable(name: "FuzzEmpty", targets: ["FuzzEmpty"])],
-    targets: [.executableTarget(name: "FuzzEmpty")]
+    products: [
+        .executable(name: "FuzzEmpty", targets: ["FuzzEmpty"]),
+        .executable(name: "FuzzLinked", targets: ["FuzzLinked"]),
+    ],
+    dependencies: [.package(name: "syspin", path: "../..", traits: ["LibElf"])],
+    targets: [
+        .executableTarget(name: "FuzzEmpty"),
+        .executableTarget(name: "FuzzLinked", dependencies: [.product(name: "SysPinFuzzing", package: "syspin")]),
+    ]
 )
