@@ -129,7 +129,9 @@ public enum FuzzKbind {
         // The mapping area: six pages near the bottom of the map, or ending at VM_MAXUSER_ADDRESS.
         let area = nearTop ? arch.vmMaxUserAddress - 4 * page : (arch.vmMinAddress + page * UInt64(r.u16())) & mask
         var mappings: [MemoryMapping] = []
-        for _ in 0..<Int(r.u8() % 5) {
+        let nmappings = Int(r.u8() % 5)
+        mappings.reserveCapacity(nmappings)
+        for _ in 0..<nmappings {
             let a = r.u8(), b = r.u8()
             let start = (area &+ page * UInt64(a % 6)) & mask
             mappings.append(MemoryMapping(start: start, end: (start &+ page * UInt64(1 + b % 3)) & mask, writable: b & 0x80 == 0))
@@ -145,7 +147,9 @@ public enum FuzzKbind {
         default: initial = KbindState()
         }
         var calls: [Call] = []
-        for _ in 0..<(1 + Int(r.u8() % 6)) {
+        let ncalls = 1 + Int(r.u8() % 6)
+        calls.reserveCapacity(ncalls)
+        for _ in 0..<ncalls {
             let sel = r.u8()
             let addr: UInt64
             switch sel & 7 {
@@ -155,7 +159,11 @@ public enum FuzzKbind {
             default:
                 // Anywhere, or where pc = addr + D wraps to 0 or lands on BOGO_PC (R-KB-2/3).
                 let any = r.u64() & mask
-                addr = r.pick([any, any, (mask &- arch.trapDistance &+ 1) & mask, (mask &- arch.trapDistance) & mask])
+                switch r.u8() % 4 {
+                case 0, 1: addr = any
+                case 2: addr = (mask &- arch.trapDistance &+ 1) & mask
+                default: addr = (mask &- arch.trapDistance) & mask
+                }
             }
             let cookie: UInt64
             switch (sel >> 3) & 3 {
@@ -175,7 +183,10 @@ public enum FuzzKbind {
                 calls.append(Call(addr: addr, param: param, psize: psize, cookie: cookie))
             }
         }
-        let sites = [a0, a1].map { SyscallSite(offset: UInt32($0 - regionStart), sysno: Sysno.kbind) }
+        let sites = [
+            SyscallSite(offset: UInt32(a0 - regionStart), sysno: Sysno.kbind),
+            SyscallSite(offset: UInt32(a1 - regionStart), sysno: Sysno.kbind),
+        ]
         return Input(
             arch: arch, policy: policy, mainIsLdso: mainIsLdso, viaSyscall: viaSyscall, regionStart: regionStart, sites: sites,
             initial: initial, mappings: mappings, calls: calls)
@@ -188,22 +199,37 @@ public enum FuzzKbind {
         case 6: return n &- 1
         case 7: return n + 1
         case 8: return UInt64(arch.kbindHeaderSize)
-        case 9: return r.pick([0, UInt64(arch.kbindParamMax), UInt64(arch.kbindParamMax) + 1, UInt64.max])
+        case 9:
+            switch r.u8() % 4 {
+            case 0: return 0
+            case 1: return UInt64(arch.kbindParamMax)
+            case 2: return UInt64(arch.kbindParamMax) + 1
+            default: return UInt64.max
+            }
         default: return n
         }
     }
 
-    /// A parameter block built with `KbindParamBuilder`: zero to three headers whose addresses sit
-    /// near page boundaries of `area` or at R-KB-7's limits, sizes that mostly tell the truth, data
-    /// from the input, sometimes trailing bytes; then psize and, sometimes, a buffer cut short of
-    /// psize (R-KB-6).
+    /// A parameter block laid out as `KbindParamBuilder` encodes it: zero to three headers whose
+    /// addresses sit near page boundaries of `area` or at R-KB-7's limits, sizes that mostly tell
+    /// the truth, data from the input, sometimes trailing bytes; then psize and, sometimes, a
+    /// buffer cut short of psize (R-KB-6). Built in one buffer: the headers' room first (each
+    /// header filled in as its block is drawn), then every block's data in order.
     static func decodeParam(_ r: inout FuzzReader, arch: Arch, area: UInt64) -> ([UInt8], UInt64) {
         let mask = arch.addressMask
         let page = arch.pageSize
-        let nblocks = [1, 1, 1, 2, 2, 2, 0, 3][Int(r.u8() % 8)]
-        var headers: [(addr: UInt64, size: UInt64)] = []
-        var data: [UInt8] = []
-        for _ in 0..<nblocks {
+        let nblocks: Int
+        switch r.u8() % 8 {
+        case 0, 1, 2: nblocks = 1
+        case 3, 4, 5: nblocks = 2
+        case 6: nblocks = 0
+        default: nblocks = 3
+        }
+        let h = arch.kbindHeaderSize
+        var param = [UInt8](repeating: 0, count: nblocks * h)
+        // Headers, up to 24 data bytes a block, up to 8 trailing bytes: one allocation.
+        param.reserveCapacity(nblocks * (h + Kbind.dataMax) + 8)
+        for i in 0..<nblocks {
             let choice = r.u8()
             let len = 1 + Int(r.u8() % 24)
             let addr: UInt64
@@ -220,22 +246,26 @@ public enum FuzzKbind {
             let size: UInt64
             switch (choice >> 3) % 8 {
             case 5: size = 0
-            case 6: size = r.pick([25, UInt64(len) + 1, mask])
+            case 6:
+                switch r.u8() % 3 {
+                case 0: size = 25
+                case 1: size = UInt64(len) + 1
+                default: size = mask
+                }
             default: size = UInt64(len)
             }
-            headers.append((addr, size))
-            var d = r.take(len)
-            d += [UInt8](repeating: 0, count: len - d.count)
-            data += d
+            KbindParamBuilder.setHeader(i, addr: addr, size: size, in: &param, arch: arch)
+            // The block's data: from the input, zero-padded to len.
+            let got = r.append(len, to: &param)
+            param.append(contentsOf: repeatElement(0, count: len - got))
         }
-        var param = KbindParamBuilder.encode(headers: headers, data: data, arch: arch)
         let extra = r.u8()
         if extra % 4 == 3 {
-            param += [UInt8](repeating: extra, count: 1 + Int(extra >> 5))  // trailing bytes (R-KB-8)
+            param.append(contentsOf: repeatElement(extra, count: 1 + Int(extra >> 5)))  // trailing bytes (R-KB-8)
         }
         let psize = decodePsize(&r, length: param.count, arch: arch)
         if r.u8() % 8 == 7, psize > 0, psize <= UInt64(param.count) {
-            param = Array(param.prefix(Int(psize - 1)))
+            param.removeSubrange(Int(psize - 1)...)
         }
         return (param, psize)
     }
