@@ -156,6 +156,7 @@ public enum RefKbind {
         // R-KB-7: accounting by total length; header #i at i × H.
         var s = psize
         var headers: [(addr: UInt64, size: UInt64)] = []
+        headers.reserveCapacity(RefConst.kbindBlockMax)
         while s > 0 && headers.count < RefConst.kbindBlockMax {
             if s < h { return .failure(RefFailure(RefErrno.EINVAL, "R-KB-7")) }
             s -= h
@@ -175,6 +176,7 @@ public enum RefKbind {
         // R-KB-9: the data follows the last header, in block order.
         var at = UInt64(headers.count) * h
         var blocks: [Block] = []
+        blocks.reserveCapacity(headers.count)
         for hd in headers {
             blocks.append(Block(addr: hd.addr, data: Array(param[Int(at)..<Int(at + hd.size)])))
             at += hd.size

@@ -130,6 +130,7 @@ public enum RefPins {
     ) -> (pins: [UInt32], start: UInt64, end: UInt64) {
         let d32 = UInt32(truncatingIfNeeded: delta)
         var out: [UInt32] = []
+        out.reserveCapacity(pins.count)
         for v in pins {
             out.append(v == 0 || v == RefConst.marker ? v : v &- d32)
         }
