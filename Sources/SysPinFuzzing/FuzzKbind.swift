@@ -44,7 +44,7 @@ public enum FuzzKbind {
         let mask = arch.addressMask
         let maps = input.mappings.map(RefMapping.init)
         let policy = input.policy
-        let at = { "\(arch.name) \(policy)" }
+        func at() -> String { Lockstep.Label.archPolicy(arch, policy).text }
         if input.viaSyscall {
             let (region, refTable) = try tables(input)
             var core = ProcessState(arch: arch, main: region, kbind: input.initial, mappings: input.mappings, policy: input.policy)
@@ -54,7 +54,7 @@ public enum FuzzKbind {
                 ref: RefProcess(
                     arch: ra, policy: RefPolicy(input.policy), main: refTable, kbindPC: input.initial.pc,
                     kbindCookie: input.initial.cookie, mappings: maps, mainIsLdso: input.mainIsLdso),
-                label: at)
+                label: .archPolicy(arch, policy))
             for c in input.calls {
                 if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, ra, at: at()) }
                 try run.step(
@@ -242,9 +242,10 @@ public enum FuzzKbind {
         default: nblocks = 3
         }
         let h = arch.kbindHeaderSize
-        var param = [UInt8](repeating: 0, count: nblocks * h)
+        var param: [UInt8] = []
         // Headers, up to 24 data bytes a block, up to 8 trailing bytes: one allocation.
         param.reserveCapacity(nblocks * (h + Kbind.dataMax) + 8)
+        param.append(contentsOf: repeatElement(0, count: nblocks * h))
         for i in 0..<nblocks {
             let choice = r.u8()
             let len = 1 + Int(r.u8() % 24)

@@ -36,7 +36,7 @@ public enum FuzzPinsyscalls {
         let arch = input.arch
         let ra = RefArch(arch)
         let policy = input.policy
-        let label = { "\(arch.name) \(policy)" }
+        func label() -> String { Lockstep.Label.archPolicy(arch, policy).text }
         let seed = FuzzSeed.of(bytes)
         let (main, refMain) = try tables(input)
         var core = ProcessState(arch: arch, main: main, pinsyscallsUsed: input.once, sigtramp: input.sigtramp, policy: input.policy)
@@ -47,16 +47,24 @@ public enum FuzzPinsyscalls {
             ref: RefProcess(
                 arch: ra, policy: RefPolicy(input.policy), main: refMain, once: input.once, sigtramp: input.sigtramp,
                 mainIsLdso: input.isLdso),
-            label: label)
+            label: .archPolicy(arch, policy))
         for (i, s) in input.steps.enumerated() {
             let libcBefore = run.core.libc
             try run.step(addr: s.addr, sysno: s.sysno, s.request, refRequest(s.request))
             if run.core.libc != libcBefore {
-                let extra = (run.core.libc?.pins.indices.filter { run.core.libc!.pins[$0] != 0 } ?? []).prefix(64).map { UInt32($0) }
+                // The numbers the new libc table pins (the first 64), probed with every address.
+                var extra: [UInt32] = []
+                if let pins = run.core.libc?.pins {
+                    extra.reserveCapacity(min(64, pins.count))
+                    for (code, v) in pins.enumerated() where v != 0 {
+                        if extra.count == 64 { break }
+                        extra.append(UInt32(code))
+                    }
+                }
                 try RefProbes.pinCheck(
                     libc: run.core.libc, refLibc: run.ref.libc, main: run.core.main, refMain: run.ref.main,
                     sigtramp: run.core.sigtramp, arch: arch, policy: input.policy, trusted: run.core.trusted,
-                    extraCodes: Array(extra), seed: seed &+ UInt64(i), at: label())
+                    extraCodes: extra, seed: seed &+ UInt64(i), at: label())
             }
         }
     }
@@ -163,8 +171,13 @@ public enum FuzzPinsyscalls {
         }
 
         // Addresses worth calling from, grown by every submission decoded (never by results).
-        var interesting: [UInt64] = [mainStart, (mainStart &+ mainLen) & mask, (mainStart &+ mainLen &- 1) & mask]
-        interesting.reserveCapacity(3 + sites.count + 3 * 6)
+        // Room for the region's bounds and sites and, per submission, its bounds and up to 11
+        // pinned sites ±1 (`decodeCall` sets at most 11 pins): no regrowth.
+        var interesting: [UInt64] = []
+        interesting.reserveCapacity(3 + sites.count + 6 * (3 + 3 * 11))
+        interesting.append(mainStart)
+        interesting.append((mainStart &+ mainLen) & mask)
+        interesting.append((mainStart &+ mainLen &- 1) & mask)
         for s in sites { interesting.append((mainStart &+ UInt64(s.offset)) & mask) }
         var codes: [Int64] = [1, 86, 103, 158, 330]
         let pinSite = sites.first { $0.sysno == Sysno.pinsyscalls }.map { (mainStart &+ UInt64($0.offset)) & mask }

@@ -178,7 +178,7 @@ struct Lockstep {
     var core: ProcessState
     var ref: RefProcess
     /// Formatted only when an invariant fails.
-    let label: () -> String
+    let label: Label
     var index = 0
     var pinsyscallsSuccesses = 0
     /// The main and libc tables' pins last found equal (see `EqualPins`).
@@ -228,11 +228,30 @@ struct Lockstep {
             + "reference main \(describe(r.main.map(PlainTable.init))) libc \(describe(r.libc.map(PlainTable.init))) once \(r.once) kbind 0x\(String(r.kbindPC, radix: 16))/\(r.kbindCookie) killed \(r.killedBy.map { "\($0)" } ?? "-") libsys \(r.libsysText.map { "\($0)" } ?? "-") ld.so \(r.mainIsLdso)"
     }
 
+    /// What messages name the run by, formatted only when an invariant fails.
+    enum Label {
+        /// "<arch> <policy>": a process target's label, kept as values (no closure context to
+        /// allocate for every input).
+        case archPolicy(Arch, PinPolicy)
+        case text(() -> String)
+
+        var text: String {
+            switch self {
+            case .archPolicy(let arch, let policy): return "\(arch.name) \(policy)"
+            case .text(let f): return f()
+            }
+        }
+    }
+
     init(core: ProcessState, ref: RefProcess, label: @escaping () -> String) throws(InvariantViolation) {
+        try self.init(core: core, ref: ref, label: .text(label))
+    }
+
+    init(core: ProcessState, ref: RefProcess, label: Label) throws(InvariantViolation) {
         self.core = core
         self.ref = ref
         self.label = label
-        try require(sameState(), "INV-REF-STATE", "\(label()) at the start: \(Self.stateLine(core, ref))")
+        try require(sameState(), "INV-REF-STATE", "\(label.text) at the start: \(Self.stateLine(core, ref))")
     }
 
     /// One step. `request` nil is a from_libc submission the core's ld.so declines (R-LD-4): no
@@ -240,7 +259,7 @@ struct Lockstep {
     mutating func step(addr: UInt64, sysno: Int64, _ request: SyscallRequest?, _ refRequest: RefRequest) throws(InvariantViolation) {
         defer { index += 1 }
         let index = self.index, label = self.label
-        func at() -> String { "\(label()) step \(index) sysno \(sysno) at 0x\(String(addr, radix: 16))" }
+        func at() -> String { "\(label.text) step \(index) sysno \(sysno) at 0x\(String(addr, radix: 16))" }
         guard let request else {
             let got =
                 core.killedBy != nil
