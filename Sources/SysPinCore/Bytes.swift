@@ -69,10 +69,17 @@ extension Endian {
     /// `value` as `width` bytes in this byte order.
     public func encode(_ value: UInt64, width: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: width)
+        store(value, width: width, into: &out, at: 0)
+        return out
+    }
+
+    /// Writes `value` as `width` bytes in this byte order over `out[at..<at + width]`, which must
+    /// already exist (no allocation).
+    public func store(_ value: UInt64, width: Int, into out: inout [UInt8], at: Int) {
+        precondition(at >= 0 && width >= 0 && at <= out.count - width)
         for i in 0..<width {
             let b = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))
-            out[self == .little ? i : width - 1 - i] = b
+            out[at + (self == .little ? i : width - 1 - i)] = b
         }
-        return out
     }
 }

@@ -36,6 +36,11 @@ public struct KbindBlock: Hashable, Sendable {
     /// The block's `size` data bytes (a copy).
     public var data: [UInt8] { bytes(from: 0, count: Int(size)) }
 
+    /// True when the block's `size` data bytes are `bytes` (compared in place, no copy).
+    public func hasData(_ bytes: [UInt8]) -> Bool {
+        bytes.count == Int(size) && withUnsafeBytes(of: storage) { $0.prefix(Int(size)).elementsEqual(bytes) }
+    }
+
     /// `count` data bytes from `from` (a copy); the range lies inside the block's data.
     public func bytes(from: Int, count: Int) -> [UInt8] {
         precondition(from >= 0 && count >= 0 && from + count <= Int(size))

@@ -44,7 +44,7 @@ public enum FuzzKbind {
         let mask = arch.addressMask
         let maps = input.mappings.map(RefMapping.init)
         let policy = input.policy
-        let at = { "\(arch.name) \(policy)" }
+        func at() -> String { Lockstep.Label.archPolicy(arch, policy).text }
         if input.viaSyscall {
             let (region, refTable) = try tables(input)
             var core = ProcessState(arch: arch, main: region, kbind: input.initial, mappings: input.mappings, policy: input.policy)
@@ -54,9 +54,9 @@ public enum FuzzKbind {
                 ref: RefProcess(
                     arch: ra, policy: RefPolicy(input.policy), main: refTable, kbindPC: input.initial.pc,
                     kbindCookie: input.initial.cookie, mappings: maps, mainIsLdso: input.mainIsLdso),
-                label: at)
+                label: .archPolicy(arch, policy))
             for c in input.calls {
-                if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, at: at()) }
+                if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, ra, at: at()) }
                 try run.step(
                     addr: c.addr, sysno: Int64(Sysno.kbind), .kbind(param: c.param, psize: c.psize, cookie: c.cookie),
                     .kbind(param: c.param, psize: c.psize, cookie: c.cookie))
@@ -67,15 +67,17 @@ public enum FuzzKbind {
         var refPC = input.initial.pc, refCookie = input.initial.cookie
         for (i, c) in input.calls.enumerated() {
             func here() -> String { "\(at()) direct call \(i) at 0x\(String(c.addr, radix: 16))" }
-            if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, at: here()) }
+            if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, ra, at: here()) }
             let (v, writes) = Kbind.call(
                 state: &ks, addr: c.addr, param: c.param, psize: c.psize, cookie: c.cookie, mappings: input.mappings, arch: arch)
             let (rv, rw) = RefKbind.call(
                 pc: &refPC, cookie: &refCookie, trapAddr: c.addr & mask, param: c.param, psize: c.psize, cookie: c.cookie,
                 mappings: maps, arch: ra)
-            let got = RefStepResult.decided(RefVerdict(v), writes.map { RefWrite(address: $0.address, bytes: $0.bytes) })
-            let want = RefStepResult.decided(rv, rw)
-            try require(got == want, "INV-REF-KBIND", "\(here()): core \(Lockstep.show(got)), reference \(Lockstep.show(want))")
+            // The core's verdict and writes against the reference's as they are (converted only
+            // for a message).
+            try require(
+                RefVerdict(v) == rv && RefCompare.sameWrites(writes, rw), "INV-REF-KBIND",
+                "\(here()): core \(Lockstep.show(RefStepResult(.decided(v, writes: writes)))), reference \(Lockstep.show(.decided(rv, rw)))")
             try require(
                 ks.pc == refPC && ks.cookie == refCookie, "INV-REF-KBIND",
                 "\(here()): binding 0x\(String(ks.pc, radix: 16))/\(ks.cookie), reference 0x\(String(refPC, radix: 16))/\(refCookie)")
@@ -105,15 +107,29 @@ public enum FuzzKbind {
         return (region, refTable)
     }
 
-    /// `Kbind.parse` against the reference's R-KB-5..9.
-    static func compareParse(_ param: [UInt8], psize: UInt64, arch: Arch, at: @autoclosure () -> String) throws(InvariantViolation) {
-        let core: Result<[RefKbind.Block], RefFailure>
-        switch Kbind.parse(param, psize: psize, arch: arch) {
-        case .rejected(let v): core = .failure(RefFailure(verdict: RefVerdict(v)))
-        case .blocks(let bs): core = .success(bs.map { RefKbind.Block(addr: $0.addr, data: $0.data) })
+    /// `Kbind.parse` against the reference's R-KB-5..9, block by block in place (the core's
+    /// parse is converted to the reference's values only for a message).
+    static func compareParse(
+        _ param: [UInt8], psize: UInt64, arch: Arch, _ ra: RefArch, at: @autoclosure () -> String
+    ) throws(InvariantViolation) {
+        let core = Kbind.parse(param, psize: psize, arch: arch)
+        let ref = RefKbind.parse(param, psize: psize, arch: ra)
+        let same: Bool
+        switch (core, ref) {
+        case (.rejected(let v), .failure(let f)): same = RefVerdict(v) == f.verdict
+        case (.blocks(let bs), .success(let rbs)):
+            same = bs.count == rbs.count && bs.indices.allSatisfy { bs[$0].addr == rbs[$0].addr && bs[$0].hasData(rbs[$0].data) }
+        default: same = false
         }
-        let ref = RefKbind.parse(param, psize: psize, arch: RefArch(arch))
-        try require(core == ref, "INV-REF-VALIDATE", "\(at()): psize \(psize), \(param.count) bytes: Kbind.parse \(core), reference \(ref)")
+        try require(same, "INV-REF-VALIDATE", "\(at()): psize \(psize), \(param.count) bytes: Kbind.parse \(refValues(core)), reference \(ref)")
+    }
+
+    /// A core parse as the reference's values (for messages).
+    static func refValues(_ p: KbindParse) -> Result<[RefKbind.Block], RefFailure> {
+        switch p {
+        case .rejected(let v): return .failure(RefFailure(verdict: RefVerdict(v)))
+        case .blocks(let bs): return .success(bs.map { RefKbind.Block(addr: $0.addr, data: $0.data) })
+        }
     }
 
     // MARK: Decoding
@@ -129,7 +145,9 @@ public enum FuzzKbind {
         // The mapping area: six pages near the bottom of the map, or ending at VM_MAXUSER_ADDRESS.
         let area = nearTop ? arch.vmMaxUserAddress - 4 * page : (arch.vmMinAddress + page * UInt64(r.u16())) & mask
         var mappings: [MemoryMapping] = []
-        for _ in 0..<Int(r.u8() % 5) {
+        let nmappings = Int(r.u8() % 5)
+        mappings.reserveCapacity(nmappings)
+        for _ in 0..<nmappings {
             let a = r.u8(), b = r.u8()
             let start = (area &+ page * UInt64(a % 6)) & mask
             mappings.append(MemoryMapping(start: start, end: (start &+ page * UInt64(1 + b % 3)) & mask, writable: b & 0x80 == 0))
@@ -145,7 +163,9 @@ public enum FuzzKbind {
         default: initial = KbindState()
         }
         var calls: [Call] = []
-        for _ in 0..<(1 + Int(r.u8() % 6)) {
+        let ncalls = 1 + Int(r.u8() % 6)
+        calls.reserveCapacity(ncalls)
+        for _ in 0..<ncalls {
             let sel = r.u8()
             let addr: UInt64
             switch sel & 7 {
@@ -155,7 +175,11 @@ public enum FuzzKbind {
             default:
                 // Anywhere, or where pc = addr + D wraps to 0 or lands on BOGO_PC (R-KB-2/3).
                 let any = r.u64() & mask
-                addr = r.pick([any, any, (mask &- arch.trapDistance &+ 1) & mask, (mask &- arch.trapDistance) & mask])
+                switch r.u8() % 4 {
+                case 0, 1: addr = any
+                case 2: addr = (mask &- arch.trapDistance &+ 1) & mask
+                default: addr = (mask &- arch.trapDistance) & mask
+                }
             }
             let cookie: UInt64
             switch (sel >> 3) & 3 {
@@ -175,7 +199,10 @@ public enum FuzzKbind {
                 calls.append(Call(addr: addr, param: param, psize: psize, cookie: cookie))
             }
         }
-        let sites = [a0, a1].map { SyscallSite(offset: UInt32($0 - regionStart), sysno: Sysno.kbind) }
+        let sites = [
+            SyscallSite(offset: UInt32(a0 - regionStart), sysno: Sysno.kbind),
+            SyscallSite(offset: UInt32(a1 - regionStart), sysno: Sysno.kbind),
+        ]
         return Input(
             arch: arch, policy: policy, mainIsLdso: mainIsLdso, viaSyscall: viaSyscall, regionStart: regionStart, sites: sites,
             initial: initial, mappings: mappings, calls: calls)
@@ -188,22 +215,38 @@ public enum FuzzKbind {
         case 6: return n &- 1
         case 7: return n + 1
         case 8: return UInt64(arch.kbindHeaderSize)
-        case 9: return r.pick([0, UInt64(arch.kbindParamMax), UInt64(arch.kbindParamMax) + 1, UInt64.max])
+        case 9:
+            switch r.u8() % 4 {
+            case 0: return 0
+            case 1: return UInt64(arch.kbindParamMax)
+            case 2: return UInt64(arch.kbindParamMax) + 1
+            default: return UInt64.max
+            }
         default: return n
         }
     }
 
-    /// A parameter block built with `KbindParamBuilder`: zero to three headers whose addresses sit
-    /// near page boundaries of `area` or at R-KB-7's limits, sizes that mostly tell the truth, data
-    /// from the input, sometimes trailing bytes; then psize and, sometimes, a buffer cut short of
-    /// psize (R-KB-6).
+    /// A parameter block laid out as `KbindParamBuilder` encodes it: zero to three headers whose
+    /// addresses sit near page boundaries of `area` or at R-KB-7's limits, sizes that mostly tell
+    /// the truth, data from the input, sometimes trailing bytes; then psize and, sometimes, a
+    /// buffer cut short of psize (R-KB-6). Built in one buffer: the headers' room first (each
+    /// header filled in as its block is drawn), then every block's data in order.
     static func decodeParam(_ r: inout FuzzReader, arch: Arch, area: UInt64) -> ([UInt8], UInt64) {
         let mask = arch.addressMask
         let page = arch.pageSize
-        let nblocks = [1, 1, 1, 2, 2, 2, 0, 3][Int(r.u8() % 8)]
-        var headers: [(addr: UInt64, size: UInt64)] = []
-        var data: [UInt8] = []
-        for _ in 0..<nblocks {
+        let nblocks: Int
+        switch r.u8() % 8 {
+        case 0, 1, 2: nblocks = 1
+        case 3, 4, 5: nblocks = 2
+        case 6: nblocks = 0
+        default: nblocks = 3
+        }
+        let h = arch.kbindHeaderSize
+        var param: [UInt8] = []
+        // Headers, up to 24 data bytes a block, up to 8 trailing bytes: one allocation.
+        param.reserveCapacity(nblocks * (h + Kbind.dataMax) + 8)
+        param.append(contentsOf: repeatElement(0, count: nblocks * h))
+        for i in 0..<nblocks {
             let choice = r.u8()
             let len = 1 + Int(r.u8() % 24)
             let addr: UInt64
@@ -220,22 +263,26 @@ public enum FuzzKbind {
             let size: UInt64
             switch (choice >> 3) % 8 {
             case 5: size = 0
-            case 6: size = r.pick([25, UInt64(len) + 1, mask])
+            case 6:
+                switch r.u8() % 3 {
+                case 0: size = 25
+                case 1: size = UInt64(len) + 1
+                default: size = mask
+                }
             default: size = UInt64(len)
             }
-            headers.append((addr, size))
-            var d = r.take(len)
-            d += [UInt8](repeating: 0, count: len - d.count)
-            data += d
+            KbindParamBuilder.setHeader(i, addr: addr, size: size, in: &param, arch: arch)
+            // The block's data: from the input, zero-padded to len.
+            let got = r.append(len, to: &param)
+            param.append(contentsOf: repeatElement(0, count: len - got))
         }
-        var param = KbindParamBuilder.encode(headers: headers, data: data, arch: arch)
         let extra = r.u8()
         if extra % 4 == 3 {
-            param += [UInt8](repeating: extra, count: 1 + Int(extra >> 5))  // trailing bytes (R-KB-8)
+            param.append(contentsOf: repeatElement(extra, count: 1 + Int(extra >> 5)))  // trailing bytes (R-KB-8)
         }
         let psize = decodePsize(&r, length: param.count, arch: arch)
         if r.u8() % 8 == 7, psize > 0, psize <= UInt64(param.count) {
-            param = Array(param.prefix(Int(psize - 1)))
+            param.removeSubrange(Int(psize - 1)...)
         }
         return (param, psize)
     }

@@ -36,7 +36,7 @@ public enum FuzzPinsyscalls {
         let arch = input.arch
         let ra = RefArch(arch)
         let policy = input.policy
-        let label = { "\(arch.name) \(policy)" }
+        func label() -> String { Lockstep.Label.archPolicy(arch, policy).text }
         let seed = FuzzSeed.of(bytes)
         let (main, refMain) = try tables(input)
         var core = ProcessState(arch: arch, main: main, pinsyscallsUsed: input.once, sigtramp: input.sigtramp, policy: input.policy)
@@ -47,16 +47,24 @@ public enum FuzzPinsyscalls {
             ref: RefProcess(
                 arch: ra, policy: RefPolicy(input.policy), main: refMain, once: input.once, sigtramp: input.sigtramp,
                 mainIsLdso: input.isLdso),
-            label: label)
+            label: .archPolicy(arch, policy))
         for (i, s) in input.steps.enumerated() {
             let libcBefore = run.core.libc
             try run.step(addr: s.addr, sysno: s.sysno, s.request, refRequest(s.request))
             if run.core.libc != libcBefore {
-                let extra = (run.core.libc?.pins.indices.filter { run.core.libc!.pins[$0] != 0 } ?? []).prefix(64).map { UInt32($0) }
+                // The numbers the new libc table pins (the first 64), probed with every address.
+                var extra: [UInt32] = []
+                if let pins = run.core.libc?.pins {
+                    extra.reserveCapacity(min(64, pins.count))
+                    for (code, v) in pins.enumerated() where v != 0 {
+                        if extra.count == 64 { break }
+                        extra.append(UInt32(code))
+                    }
+                }
                 try RefProbes.pinCheck(
                     libc: run.core.libc, refLibc: run.ref.libc, main: run.core.main, refMain: run.ref.main,
                     sigtramp: run.core.sigtramp, arch: arch, policy: input.policy, trusted: run.core.trusted,
-                    extraCodes: Array(extra), seed: seed &+ UInt64(i), at: label())
+                    extraCodes: extra, seed: seed &+ UInt64(i), at: label())
             }
         }
     }
@@ -72,7 +80,7 @@ public enum FuzzPinsyscalls {
         var rule: String?
         if case .discarded(let r, _) = parse { rule = r.rawValue }
         try require(
-            rule == ref.discardedBy && parse.pins == ref.pins, "INV-REF-PARSE",
+            rule == ref.discardedBy && RefCompare.samePins(parse.pins, ref.pins), "INV-REF-PARSE",
             "\(at()): core \(rule ?? "built") npins \(parse.pins?.count ?? 0), reference \(ref.discardedBy ?? "built") npins \(ref.pins?.count ?? 0)")
         var main: PinRegion?
         var refMain: RefTable?
@@ -122,7 +130,9 @@ public enum FuzzPinsyscalls {
             ? (0x1_0000_0000 - page * (1 + pages % 64)) & mask : (arch.vmMinAddress + page * pages) & mask
         let mainLen = UInt64(r.u16()) * 4
         var sites: [SyscallSite] = []
-        for _ in 0..<Int(r.u8() % 7) {
+        let nsites = Int(r.u8() % 7)
+        sites.reserveCapacity(nsites)
+        for _ in 0..<nsites {
             let offset: UInt32
             switch r.u8() % 8 {
             case 0: offset = 0
@@ -161,13 +171,21 @@ public enum FuzzPinsyscalls {
         }
 
         // Addresses worth calling from, grown by every submission decoded (never by results).
-        var interesting: [UInt64] = [mainStart, (mainStart &+ mainLen) & mask, (mainStart &+ mainLen &- 1) & mask]
+        // Room for the region's bounds and sites and, per submission, its bounds and up to 11
+        // pinned sites ±1 (`decodeCall` sets at most 11 pins): no regrowth.
+        var interesting: [UInt64] = []
+        interesting.reserveCapacity(3 + sites.count + 6 * (3 + 3 * 11))
+        interesting.append(mainStart)
+        interesting.append((mainStart &+ mainLen) & mask)
+        interesting.append((mainStart &+ mainLen &- 1) & mask)
         for s in sites { interesting.append((mainStart &+ UInt64(s.offset)) & mask) }
         var codes: [Int64] = [1, 86, 103, 158, 330]
         let pinSite = sites.first { $0.sysno == Sysno.pinsyscalls }.map { (mainStart &+ UInt64($0.offset)) & mask }
 
         var steps: [Step] = []
-        for _ in 0..<(1 + r.below(6)) {
+        let nsteps = 1 + r.below(6)
+        steps.reserveCapacity(nsteps)
+        for _ in 0..<nsteps {
             let kind = r.u8()
             if kind % 4 != 3 {
                 // A submission.
@@ -189,7 +207,18 @@ public enum FuzzPinsyscalls {
                 // A probe: any system call from a derived address.
                 let addr = r.pick(interesting)
                 let any = Int64(r.u16() % 400)
-                let sysno: Int64 = r.pick(codes + [0, -1, 331, Int64(UInt32.max) + 1, Int64.min, any])
+                // One of codes + [0, -1, 331, 2^32, Int64.min, any], without building that array.
+                let k = Int(r.u8()) % (codes.count + 6)
+                let sysno: Int64
+                switch k - codes.count {
+                case ..<0: sysno = codes[k]
+                case 0: sysno = 0
+                case 1: sysno = -1
+                case 2: sysno = 331
+                case 3: sysno = Int64(UInt32.max) + 1
+                case 4: sysno = Int64.min
+                default: sysno = any
+                }
                 steps.append(Step(addr: addr, sysno: sysno, request: .plain))
             }
         }
@@ -204,10 +233,14 @@ public enum FuzzPinsyscalls {
     /// pinned numbers the codes: the decoder and the encoder (`FuzzPinsyscalls+Encode`) share it.
     static func noteSubmission(_ call: PinsyscallsCall, mask: UInt64, interesting: inout [UInt64], codes: inout [Int64]) {
         let base = call.base & mask
-        interesting += [base, (base &+ (call.len & mask)) & mask, (base &+ (call.len & mask) &- 1) & mask]
+        interesting.append(base)
+        interesting.append((base &+ (call.len & mask)) & mask)
+        interesting.append((base &+ (call.len & mask) &- 1) & mask)
         for (i, v) in call.pins.enumerated() where v != 0 {
             let site = (base &+ UInt64(v)) & mask
-            interesting += [site, (site &+ 1) & mask, (site &- 1) & mask]
+            interesting.append(site)
+            interesting.append((site &+ 1) & mask)
+            interesting.append((site &- 1) & mask)
             codes.append(Int64(i))
         }
     }

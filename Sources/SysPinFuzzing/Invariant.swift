@@ -56,6 +56,16 @@ public struct FuzzReader {
 
     public mutating func rest() -> [UInt8] { take(remaining) }
 
+    /// Appends the next `n` bytes (fewer at the end) to `out` without a temporary array, and
+    /// returns how many there were: the bytes `take(n)` would return.
+    @discardableResult
+    public mutating func append(_ n: Int, to out: inout [UInt8]) -> Int {
+        let k = max(0, min(n, remaining))
+        out.append(contentsOf: bytes[position..<position + k])
+        position += k
+        return k
+    }
+
     public mutating func arch() -> Arch { Arch.all[Int(u8()) % Arch.all.count] }
 
     /// One of `xs`, chosen by one byte.

@@ -155,31 +155,37 @@ public enum RefKbind {
         let w = arch.pointerBytes
         // R-KB-7: accounting by total length; header #i at i × H.
         var s = psize
-        var headers: [(addr: UInt64, size: UInt64)] = []
-        while s > 0 && headers.count < RefConst.kbindBlockMax {
+        var n: UInt64 = 0  // headers accepted so far
+        while s > 0 && n < UInt64(RefConst.kbindBlockMax) {
             if s < h { return .failure(RefFailure(RefErrno.EINVAL, "R-KB-7")) }
             s -= h
-            let at = UInt64(headers.count) * h
-            let addr = RefBytes.uint(param, at, w, bigEndian: arch.bigEndian)!
-            let size = RefBytes.uint(param, at + UInt64(w), w, bigEndian: arch.bigEndian)!
+            let (addr, size) = header(param, n * h, w, arch)
             if addr == 0 || size == 0 || size > RefConst.kbindDataMax || addr >= arch.vmMaxUser
                 || addr + size - 1 >= arch.vmMaxUser || s < size
             {
                 return .failure(RefFailure(RefErrno.EINVAL, "R-KB-7"))
             }
             s -= size
-            headers.append((addr, size))
+            n += 1
         }
         // R-KB-8
         if s > 0 { return .failure(RefFailure(RefErrno.EINVAL, "R-KB-8")) }
-        // R-KB-9: the data follows the last header, in block order.
-        var at = UInt64(headers.count) * h
+        // R-KB-9: the data follows the last header, in block order (each accepted header read
+        // again, rather than kept in a list).
+        var at = n * h
         var blocks: [Block] = []
-        for hd in headers {
-            blocks.append(Block(addr: hd.addr, data: Array(param[Int(at)..<Int(at + hd.size)])))
-            at += hd.size
+        blocks.reserveCapacity(Int(n))
+        for i in 0..<n {
+            let (addr, size) = header(param, i * h, w, arch)
+            blocks.append(Block(addr: addr, data: Array(param[Int(at)..<Int(at + size)])))
+            at += size
         }
         return .success(blocks)
+    }
+
+    /// The `struct __kbind` {addr, size} at `at` (inside the first psize bytes).
+    static func header(_ param: [UInt8], _ at: UInt64, _ w: Int, _ arch: RefArch) -> (addr: UInt64, size: UInt64) {
+        (RefBytes.uint(param, at, w, bigEndian: arch.bigEndian)!, RefBytes.uint(param, at + UInt64(w), w, bigEndian: arch.bigEndian)!)
     }
 
     /// R-KB-11/12: blocks in order, split at page boundaries; per piece EINVAL if a byte is in no

@@ -129,10 +129,7 @@ public enum RefPins {
         _ pins: [UInt32], start: UInt64, len: UInt64, delta: UInt64, arch: RefArch
     ) -> (pins: [UInt32], start: UInt64, end: UInt64) {
         let d32 = UInt32(truncatingIfNeeded: delta)
-        var out: [UInt32] = []
-        for v in pins {
-            out.append(v == 0 || v == RefConst.marker ? v : v &- d32)
-        }
+        let out = pins.map { v in v == 0 || v == RefConst.marker ? v : v &- d32 }
         let s = (start &+ UInt64(d32)) & arch.mask
         let l = (len &- UInt64(d32)) & arch.mask
         return (out, s, (s &+ l) & arch.mask)

@@ -10,11 +10,19 @@ public enum KbindParamBuilder {
 
     /// Headers and data given separately, so sizes can lie about the data (for rejecting cases).
     public static func encode(headers: [(addr: UInt64, size: UInt64)], data: [UInt8], arch: Arch) -> [UInt8] {
-        var out: [UInt8] = []
-        for h in headers {
-            out += arch.endian.encode(h.addr, width: arch.pointerBytes)
-            out += arch.endian.encode(h.size, width: arch.pointerBytes)
-        }
-        return out + data
+        var out = [UInt8](repeating: 0, count: headers.count * arch.kbindHeaderSize)
+        out.reserveCapacity(out.count + data.count)
+        for (i, h) in headers.enumerated() { setHeader(i, addr: h.addr, size: h.size, in: &out, arch: arch) }
+        out += data
+        return out
+    }
+
+    /// Writes header `i` ({addr, size}) over its place in `out`, whose first (i + 1) headers' bytes
+    /// already exist: a buffer can be laid out with zeroed headers, data appended, then the headers
+    /// filled in, in one allocation.
+    public static func setHeader(_ i: Int, addr: UInt64, size: UInt64, in out: inout [UInt8], arch: Arch) {
+        let w = arch.pointerBytes
+        arch.endian.store(addr, width: w, into: &out, at: i * 2 * w)
+        arch.endian.store(size, width: w, into: &out, at: i * 2 * w + w)
     }
 }
