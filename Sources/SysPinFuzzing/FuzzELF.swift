@@ -42,11 +42,12 @@ public enum FuzzELF {
     static func checkLoaders(_ bytes: [UInt8], arch: Arch) throws(InvariantViolation) {
         let ra = RefArch(arch)
         let seed = FuzzSeed.of(bytes)
+        var probed = ProbedTables()
         for base in bases(arch) {
             func at() -> String { "\(arch.name) main loader at base 0x\(String(base, radix: 16))" }
             try judgeLoad(
                 ExecLoaders.loadMain(bytes, arch: arch, base: base), RefElf.loadMain(bytes, arch: ra, base: base), isLdso: false,
-                arch: arch, seed: seed, at: at
+                arch: arch, seed: seed, probed: &probed, at: at
             ) { (plan, r) throws(InvariantViolation) in
                 try require(RefCompare.samePhdrs(plan.image.phdrs, r.image.phdrs), "INV-REF-PHDR", "\(at()): program headers differ")
                 try require(
@@ -74,10 +75,11 @@ public enum FuzzELF {
             }
             try judgeLoad(
                 ExecLoaders.loadInterpreter(bytes, arch: arch, pos: pos), ref,
-                isLdso: true, arch: arch, seed: seed, at: at
+                isLdso: true, arch: arch, seed: seed, probed: &probed, at: at
             ) { (l, r) throws(InvariantViolation) in
-                let strict = l.region?.withStrictSites(recorded: l.pinTable.entries, origin: pos & arch.addressMask, mask: arch.addressMask)
-                return ((l.pinTable, l.region), r.pin, strict)
+                let parse = l.pinTable  // decoded once, for the strict sites and the comparison
+                let strict = l.region?.withStrictSites(recorded: parse.entries, origin: pos & arch.addressMask, mask: arch.addressMask)
+                return ((parse, l.region), r.pin, strict)
             }
         }
     }
@@ -86,20 +88,20 @@ public enum FuzzELF {
     /// else the loader decided and gives the tables, which `compareTable` then judges.
     static func judgeLoad<A, B>(
         _ core: Result<A, ExecRejection>, _ ref: Result<B, RefFailure>, isLdso: Bool, arch: Arch, seed: UInt64,
-        at: () -> String,
+        probed: inout ProbedTables, at: () -> String,
         table: (A, B) throws(InvariantViolation) -> ((parse: PinTableParse, region: PinRegion?)?, RefPinLoad?, strict: PinRegion?)
     ) throws(InvariantViolation) {
         try RefCompare.results(core, ref, "INV-REF-EXEC", at())
         guard case .success(let c) = core, case .success(let r) = ref else { return }
         let (coreTable, refTable, strict) = try table(c, r)
-        try compareTable(coreTable, refTable, strict: strict, isLdso: isLdso, arch: arch, seed: seed, at: at())
+        try compareTable(coreTable, refTable, strict: strict, isLdso: isLdso, arch: arch, seed: seed, probed: &probed, at: at())
     }
 
     /// A loader's table against the reference's, the table's own invariants, then the pin check of
     /// both policies on probes (`strict` is the region with its strict sites attached).
     static func compareTable(
         _ core: (parse: PinTableParse, region: PinRegion?)?, _ ref: RefPinLoad?, strict: PinRegion?, isLdso: Bool, arch: Arch,
-        seed: UInt64, at: @autoclosure () -> String
+        seed: UInt64, probed: inout ProbedTables, at: @autoclosure () -> String
     ) throws(InvariantViolation) {
         try require((core == nil) == (ref == nil), "INV-REF-PINS", "\(at()): core \(core == nil ? "has no" : "has a") table, reference \(ref == nil ? "none" : "one")")
         guard let core, let ref else { return }
@@ -118,10 +120,67 @@ public enum FuzzELF {
         }
         // Every policy on every table (a superset of drawing one from the input): the region
         // policies see the region as ld.so's or the static program's, as exec would install it.
+        // A table this input already probed, or one moved whole from it, gives no new verdict
+        // (`ProbedTables`): its probes are judged once.
+        let tables = ProbedTables.Tables(main: core.region, strict: strict, ref: ref.table, isLdso: isLdso)
+        if probed.covers(tables, mask: arch.addressMask) { return }
+        probed.seen.append(tables)
         for policy in RefPolicy.comparable {
             try RefProbes.pinCheck(
                 libc: nil, refLibc: nil, main: policy == .strict ? strict : core.region, refMain: ref.table, sigtramp: nil,
                 arch: arch, policy: policy, trusted: TrustedText(mainIsRuntimeLinker: isLdso), seed: seed, at: at())
+        }
+    }
+
+    /// The tables whose pin check one input has probed, so that a table the probes would only
+    /// repeat is judged once. Both checks (`PinCheck.check`, `RefPinCheck.check`) are pure
+    /// functions of the tables and the probe, and `RefProbes.pinCheck` draws its probes from the
+    /// tables and the input's seed alone, so:
+    /// - the same tables again (a discarded table at every load base, an ET_EXEC image, which
+    ///   loads at 0 whatever the base) give the same verdicts;
+    /// - tables moved whole by some d (every bound by d, the same pins and recorded sites,
+    ///   which are relative to the region's start) give, for each probe, the verdict of the probe
+    ///   moved back by d, as long as neither bound crosses the end of the address space: region
+    ///   membership (start <= a < end), a site's address (start + pin) and a site's offset
+    ///   (a - start) all move with it. The only probes that do not move are the fixed addresses 0
+    ///   and the mask, which then lie outside every region (0 is inside only when start is 0,
+    ///   i.e. d is 0), where the first table's `end` row, probed with every code of the same
+    ///   grid, already judged the outside verdict under each policy.
+    /// The loads at every base are still compared whole (verdict, pins, region bounds); only
+    /// the probes of such a repeated or moved table are skipped.
+    struct ProbedTables {
+        struct Tables {
+            var main: PinRegion?
+            var strict: PinRegion?
+            var ref: RefTable?
+            var isLdso: Bool
+        }
+
+        var seen: [Tables] = []
+
+        func covers(_ t: Tables, mask: UInt64) -> Bool {
+            seen.contains { Self.moved($0, to: t, mask: mask) }
+        }
+
+        /// Whether `b` is `a` moved by one offset d without wrapping (d = 0: the same tables).
+        static func moved(_ a: Tables, to b: Tables, mask: UInt64) -> Bool {
+            guard a.isLdso == b.isLdso else { return false }
+            guard let d = b.main.map({ $0.start }).flatMap({ s in a.main.map { s &- $0.start } })
+                ?? b.ref.map({ $0.start }).flatMap({ s in a.ref.map { s &- $0.start } })
+            else {
+                return a.main == nil && b.main == nil && a.ref == nil && b.ref == nil && a.strict == nil && b.strict == nil
+            }
+            func bounds(_ s0: UInt64, _ e0: UInt64, _ s1: UInt64, _ e1: UInt64) -> Bool {
+                let (s, so) = s0.addingReportingOverflow(d), (e, eo) = e0.addingReportingOverflow(d)
+                return !so && !eo && s <= mask && e <= mask && s == s1 && e == e1
+            }
+            func region(_ x: PinRegion?, _ y: PinRegion?) -> Bool {
+                guard let x, let y else { return x == nil && y == nil }
+                return bounds(x.start, x.end, y.start, y.end) && x.pins == y.pins && x.exactSites == y.exactSites
+            }
+            guard region(a.main, b.main), region(a.strict, b.strict) else { return false }
+            guard let x = a.ref, let y = b.ref else { return a.ref == nil && b.ref == nil }
+            return bounds(x.start, x.end, y.start, y.end) && x.pins == y.pins && x.sites == y.sites
         }
     }
 
