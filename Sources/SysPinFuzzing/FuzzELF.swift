@@ -25,8 +25,8 @@ public enum FuzzELF {
             return
         }
         let arch = Arch.named(refArch.name)!
-        try checkLoaders(bytes, arch: arch)
-        try compareWithLibElf(bytes, arch: arch)
+        let read = try checkLoaders(bytes, arch: arch)
+        try compareWithLibElf(bytes, arch: arch, read: read)
     }
 
     /// Load bases for the main loader: none, an unaligned one (R-PT-11 truncation), one above 4 GiB
@@ -39,10 +39,14 @@ public enum FuzzELF {
         arch.pointerBytes == 8 ? [0x2000_0000, 0x7_0000_5000] : [0x2000_0000]
     }
 
-    static func checkLoaders(_ bytes: [UInt8], arch: Arch) throws(InvariantViolation) {
+    /// Returns the header read of the first base's main loader when both models loaded the image
+    /// there (`ExecRules.readImage` with the main loader, the same call `compareWithLibElf` makes).
+    @discardableResult
+    static func checkLoaders(_ bytes: [UInt8], arch: Arch) throws(InvariantViolation) -> ElfImage? {
         let ra = RefArch(arch)
         let seed = FuzzSeed.of(bytes)
         var probed = ProbedTables()
+        var read: ElfImage?
         for base in bases(arch) {
             func at() -> String { "\(arch.name) main loader at base 0x\(String(base, radix: 16))" }
             try judgeLoad(
@@ -50,6 +54,7 @@ public enum FuzzELF {
                 arch: arch, seed: seed, probed: &probed, at: at
             ) { (plan, r) throws(InvariantViolation) in
                 try require(RefCompare.samePhdrs(plan.image.phdrs, r.image.phdrs), "INV-REF-PHDR", "\(at()): program headers differ")
+                if base == 0 { read = plan.image }
                 try require(
                     plan.hasInterp == r.hasInterp && plan.pinsyscallsOnce == !r.hasInterp
                         && plan.kbindDisabled == (!r.hasInterp && r.image.type == 3),
@@ -82,6 +87,7 @@ public enum FuzzELF {
                 return ((parse, l.region), r.pin, strict)
             }
         }
+        return read
     }
 
     /// One loader's outcome in both models (INV-REF-EXEC); where both loaded, `table` checks what
@@ -202,13 +208,22 @@ public enum FuzzELF {
     /// Where the kernel's reader accepted the header and phdr table, its program headers must equal
     /// the reference's own read, and libelf's gelf_getphdr must see the same ones unless a
     /// classified difference explains it.
-    static func compareWithLibElf(_ bytes: [UInt8], arch: Arch) throws(InvariantViolation) {
-        // The main loader's header checks accept every e_type the interpreter loader does.
-        let core = ExecRules.readImage(bytes, arch: arch, loader: .main)
-        let ref = RefElf.readImage(bytes, arch: RefArch(arch), loader: .main)
-        try RefCompare.results(core, ref, "INV-REF-PHDR", "\(arch.name) header read")
-        guard case .success(let image) = core, case .success(let mine) = ref else { return }
-        try require(RefCompare.samePhdrs(image.phdrs, mine.phdrs), "INV-REF-PHDR", "\(arch.name): core and reference read different program headers")
+    ///
+    /// `read` is the main loader's image at base 0 where both models loaded it: its header read
+    /// is this one, already compared whole (INV-REF-EXEC, INV-REF-PHDR), so it is not read again.
+    static func compareWithLibElf(_ bytes: [UInt8], arch: Arch, read: ElfImage? = nil) throws(InvariantViolation) {
+        let image: ElfImage
+        if let read {
+            image = read
+        } else {
+            // The main loader's header checks accept every e_type the interpreter loader does.
+            let core = ExecRules.readImage(bytes, arch: arch, loader: .main)
+            let ref = RefElf.readImage(bytes, arch: RefArch(arch), loader: .main)
+            try RefCompare.results(core, ref, "INV-REF-PHDR", "\(arch.name) header read")
+            guard case .success(let i) = core, case .success(let mine) = ref else { return }
+            try require(RefCompare.samePhdrs(i.phdrs, mine.phdrs), "INV-REF-PHDR", "\(arch.name): core and reference read different program headers")
+            image = i
+        }
         // The in-place record reader (`entries(in:)`, for callers that avoid the copy) reads what
         // the copying one reads from the segment's bytes inside the file.
         for seg in image.phdrs where seg.type == .openbsdSyscalls {
