@@ -2,11 +2,8 @@
 /// state the process starts with at exec commit (R-PT-15, R-PT-16, R-KB-14).
 public struct ExecPlan: Sendable {
     public var image: ElfImage
-    /// Where the first PT_INTERP's path lies in the image (without the NUL), nil for a static
-    /// program: the loader checks the path in place and copies it only when asked (`interpPath`).
-    var interpRange: Range<Int>?
     /// The first PT_INTERP's path bytes (without the NUL), nil for a static program.
-    public var interpPath: [UInt8]? { interpRange.map { Array(image.bytes[$0]) } }
+    public var interpPath: [UInt8]?
     /// The PT_OPENBSD_SYSCALLS the loader records (R-ELF-16: last one, static programs only).
     public var pinSegment: ProgramHeader?
     /// ps_pin after exec for a static program (R-PT-11): the text span, the parse result and,
@@ -18,12 +15,12 @@ public struct ExecPlan: Sendable {
     public var pinTable: PinTableParse? { pinLayout?.parse }
     public var region: PinRegion? { pinLayout?.region }
     /// R-PT-16: static programs may not call pinsyscalls.
-    public var pinsyscallsOnce: Bool { interpRange == nil }
+    public var pinsyscallsOnce: Bool { interpPath == nil }
     /// R-PT-15 / R-KB-14: a program with ELF args but no interpreter (static PIE) starts with kbind
     /// disabled; static ET_EXEC programs keep 0.
-    public var kbindDisabled: Bool { interpRange == nil && image.header.type == .dyn }
+    public var kbindDisabled: Bool { interpPath == nil && image.header.type == .dyn }
 
-    public var hasInterp: Bool { interpRange != nil }
+    public var hasInterp: Bool { interpPath != nil }
 }
 
 /// What the interpreter loader (elf_load_file, §4.4) produced: ld.so's pin table.
@@ -66,7 +63,7 @@ public enum ExecLoaders {
         case .success(let i): image = i
         }
         // Pass 1 (§4.2), per entry in table order.
-        var interpRange: Range<Int>?
+        var interpPath: [UInt8]?
         var sawInterp = false
         var baseLoad: ProgramHeader?
         var hasPhdr = false
@@ -80,15 +77,13 @@ public enum ExecLoaders {
                 guard ph.filesz >= 2, ph.filesz <= config.maxPathLen else {
                     return .failure(.init(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): p_filesz \(ph.filesz) outside [2, \(config.maxPathLen)]"))
                 }
-                guard image.view.contains(offset: ph.offset, length: ph.filesz) else {
+                guard let path = image.view.subrange(offset: ph.offset, length: ph.filesz) else {
                     return .failure(.init(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): path at \(ph.offset) runs past the end of the file"))
                 }
-                // The whole path lies inside the file (checked above) and is at least 2 bytes.
-                let end = Int(ph.offset + ph.filesz)
-                guard image.bytes[end - 1] == 0 else {
+                guard path.last == 0 else {
                     return .failure(.init(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): path is not NUL-terminated"))
                 }
-                interpRange = Int(ph.offset)..<(end - 1)
+                interpPath = Array(path.dropLast())
             case .load:
                 guard ph.filesz <= ph.memsz, ph.memsz != 0 else {
                     return .failure(.init(.EINVAL, "R-ELF-10", "PT_LOAD \(i): p_filesz \(ph.filesz), p_memsz \(ph.memsz)"))
@@ -122,7 +117,7 @@ public enum ExecLoaders {
                     return .failure(.init(.ENOMEM, "R-ELF-15", "PT_OPENBSD_RANDOMIZE total exceeds \(config.randomizeLimit) bytes"))
                 }
                 randomized = sum
-            case .openbsdSyscalls where interpRange == nil:
+            case .openbsdSyscalls where interpPath == nil:
                 pinSegment = ph  // R-ELF-16: the last one wins
             default: break
             }
@@ -134,7 +129,7 @@ public enum ExecLoaders {
             staticLayout(image, segment: $0, base: loadBase, arch: arch, config: config)
         }
         return .success(
-            ExecPlan(image: image, interpRange: interpRange, pinSegment: pinSegment, pinLayout: layout, loadBase: loadBase))
+            ExecPlan(image: image, interpPath: interpPath, pinSegment: pinSegment, pinLayout: layout, loadBase: loadBase))
     }
 
     /// R-PT-11: the text span and table of a static program (ET_EXEC, or static PIE at `base`).
