@@ -4,7 +4,9 @@ import SysPinReference
 /// FuzzELF: whole image bytes → the exec verdict of the main loader (at a few load bases) and of
 /// the interpreter loader (at two positions), each compared whole with the independent reference
 /// (SysPinReference): errno, rule, region bounds, every pin, the raw entries; then the pin check of
-/// the installed table under both policies on probe addresses; then libelf's program headers.
+/// the installed table under every comparable policy on probe addresses (once per table: a table
+/// that repeats one already probed, or is it moved whole to another base, is not probed again,
+/// `ProbedTables`); then libelf's program headers.
 ///
 /// Invariants: INV-REF-ARCH (default arch per CONTRACT), INV-REF-EXEC (verdicts, the once-flag
 /// and kbind start of R-PT-16/R-KB-14), INV-REF-PINS (presence, discard rule, entries, pins before
