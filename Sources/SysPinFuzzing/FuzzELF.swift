@@ -53,7 +53,7 @@ public enum FuzzELF {
             func at() -> String { "\(arch.name) main loader at base 0x\(String(base, radix: 16))" }
             try judgeLoad(
                 ExecLoaders.loadMain(bytes, arch: arch, base: base), RefElf.loadMain(bytes, arch: ra, base: base), isLdso: false,
-                arch: arch, seed: seed, probed: &probed, at: at
+                arch: arch, place: base, probed: &probed, at: at
             ) { (plan, r) throws(InvariantViolation) in
                 try require(RefCompare.samePhdrs(plan.image.phdrs, r.image.phdrs), "INV-REF-PHDR", "\(at()): program headers differ")
                 if base == 0 { read = plan.image }
@@ -67,6 +67,7 @@ public enum FuzzELF {
                 return (plan.pinLayout.map { ($0.parse, $0.region) }, r.pin, strict)
             }
         }
+        try probe(&probed, arch: arch, seed: seed)
         // R-ELF-6 in its place among the header checks: the same image, open for writing.
         try RefCompare.results(
             ExecLoaders.loadMain(bytes, arch: arch, base: 0, openForWrite: true),
@@ -82,34 +83,64 @@ public enum FuzzELF {
             }
             try judgeLoad(
                 ExecLoaders.loadInterpreter(bytes, arch: arch, pos: pos), ref,
-                isLdso: true, arch: arch, seed: seed, probed: &probed, at: at
+                isLdso: true, arch: arch, place: pos, probed: &probed, at: at
             ) { (l, r) throws(InvariantViolation) in
                 let parse = l.pinTable  // decoded once, for the strict sites and the comparison
                 let strict = l.region?.withStrictSites(recorded: parse.entries, origin: pos & arch.addressMask, mask: arch.addressMask)
                 return ((parse, l.region), r.pin, strict)
             }
         }
+        try probe(&probed, arch: arch, seed: seed)
         return read
+    }
+
+    /// The pin check, under every comparable policy on probes, of the tables the loads since the
+    /// last call left pending, from the highest base or position down: a table that repeats one
+    /// already probed, or is it moved whole (`ProbedTables`), is not probed again, so the probes
+    /// run where the addresses are widest (above 4 GiB on LP64) and the lower bases are derived.
+    /// One copy for both loaders (no closure to specialise it on): the label is formatted from the
+    /// table's loader and place, only when a probe fails.
+    @inline(never)
+    static func probe(_ probed: inout ProbedTables, arch: Arch, seed: UInt64) throws(InvariantViolation) {
+        let pending = probed.pending
+        probed.pending.removeAll(keepingCapacity: true)
+        for (t, place) in pending.reversed() {
+            if probed.covers(t, mask: arch.addressMask) { continue }
+            probed.seen.append(t)
+            // The label captures two scalars and the arch's name, not the tables.
+            let isLdso = t.isLdso, name = arch.name
+            // The region policies see the region as ld.so's or the static program's, as exec
+            // would install it; strict sees it with its recorded sites attached.
+            for policy in RefPolicy.comparable {
+                try RefProbes.pinCheck(
+                    libc: nil, refLibc: nil, main: policy == .strict ? t.strict : t.main, refMain: t.ref, sigtramp: nil,
+                    arch: arch, policy: policy, trusted: TrustedText(mainIsRuntimeLinker: isLdso), seed: seed,
+                    at: isLdso
+                        ? "\(name) interpreter loader at 0x\(String(place, radix: 16))"
+                        : "\(name) main loader at base 0x\(String(place, radix: 16))")
+            }
+        }
     }
 
     /// One loader's outcome in both models (INV-REF-EXEC); where both loaded, `table` checks what
     /// else the loader decided and gives the tables, which `compareTable` then judges.
     static func judgeLoad<A, B>(
-        _ core: Result<A, ExecRejection>, _ ref: Result<B, RefFailure>, isLdso: Bool, arch: Arch, seed: UInt64,
+        _ core: Result<A, ExecRejection>, _ ref: Result<B, RefFailure>, isLdso: Bool, arch: Arch, place: UInt64,
         probed: inout ProbedTables, at: () -> String,
         table: (A, B) throws(InvariantViolation) -> ((parse: PinTableParse, region: PinRegion?)?, RefPinLoad?, strict: PinRegion?)
     ) throws(InvariantViolation) {
         try RefCompare.results(core, ref, "INV-REF-EXEC", at())
         guard case .success(let c) = core, case .success(let r) = ref else { return }
         let (coreTable, refTable, strict) = try table(c, r)
-        try compareTable(coreTable, refTable, strict: strict, isLdso: isLdso, arch: arch, seed: seed, probed: &probed, at: at())
+        try compareTable(coreTable, refTable, strict: strict, isLdso: isLdso, arch: arch, place: place, probed: &probed, at: at())
     }
 
-    /// A loader's table against the reference's, the table's own invariants, then the pin check of
-    /// both policies on probes (`strict` is the region with its strict sites attached).
+    /// A loader's table against the reference's and the table's own invariants; the tables are
+    /// left pending for the pin check (`probe`; `strict` is the region with its strict sites
+    /// attached, `place` the load base or position).
     static func compareTable(
         _ core: (parse: PinTableParse, region: PinRegion?)?, _ ref: RefPinLoad?, strict: PinRegion?, isLdso: Bool, arch: Arch,
-        seed: UInt64, probed: inout ProbedTables, at: @autoclosure () -> String
+        place: UInt64, probed: inout ProbedTables, at: @autoclosure () -> String
     ) throws(InvariantViolation) {
         try require((core == nil) == (ref == nil), "INV-REF-PINS", "\(at()): core \(core == nil ? "has no" : "has a") table, reference \(ref == nil ? "none" : "one")")
         guard let core, let ref else { return }
@@ -126,18 +157,9 @@ public enum FuzzELF {
             try PinInvariants.shape(pins, isLdso: isLdso)
             try PinInvariants.completeness(region: region, entries: parse.entries, delta: ref.delta, isLdso: isLdso, arch: arch)
         }
-        // Every policy on every table (a superset of drawing one from the input): the region
-        // policies see the region as ld.so's or the static program's, as exec would install it.
-        // A table this input already probed, or one moved whole from it, gives no new verdict
-        // (`ProbedTables`): its probes are judged once.
-        let tables = ProbedTables.Tables(main: core.region, strict: strict, ref: ref.table, isLdso: isLdso)
-        if probed.covers(tables, mask: arch.addressMask) { return }
-        probed.seen.append(tables)
-        for policy in RefPolicy.comparable {
-            try RefProbes.pinCheck(
-                libc: nil, refLibc: nil, main: policy == .strict ? strict : core.region, refMain: ref.table, sigtramp: nil,
-                arch: arch, policy: policy, trusted: TrustedText(mainIsRuntimeLinker: isLdso), seed: seed, at: at())
-        }
+        // Every policy on every table (a superset of drawing one from the input), once the loads
+        // at every base are judged (`probe`).
+        probed.pending.append((ProbedTables.Tables(main: core.region, strict: strict, ref: ref.table, isLdso: isLdso), place))
     }
 
     /// The tables whose pin check one input has probed, so that a table the probes would only
@@ -146,16 +168,18 @@ public enum FuzzELF {
     /// tables and the input's seed alone, so:
     /// - the same tables again (a discarded table at every load base, an ET_EXEC image, which
     ///   loads at 0 whatever the base) give the same verdicts;
-    /// - tables moved whole by some d (every bound by d, the same pins and recorded sites,
-    ///   which are relative to the region's start) give, for each probe, the verdict of the probe
-    ///   moved back by d, as long as neither bound crosses the end of the address space: region
-    ///   membership (start <= a < end), a site's address (start + pin) and a site's offset
-    ///   (a - start) all move with it. The only probes that do not move are the fixed addresses 0
-    ///   and the mask, which then lie outside every region (0 is inside only when start is 0,
-    ///   i.e. d is 0), where the first table's `end` row, probed with every code of the same
-    ///   grid, already judged the outside verdict under each policy.
+    /// - tables moved whole by some d, up or down (every bound by d, the same pins and recorded
+    ///   sites, which are relative to the region's start) give, for each probe, the verdict of the
+    ///   probe moved back by d, as long as no bound crosses either end of the address space:
+    ///   region membership (start <= a < end), a site's address (start + pin) and a site's
+    ///   offset (a - start) all move with it. The only probes that do not move are the fixed
+    ///   addresses 0 and the mask. The mask is never inside a region (end <= mask); 0 is inside
+    ///   only as the region's start, the moved start probe; outside a region the probed table's
+    ///   `end` row, with every code of the same grid, already judged the outside verdict under
+    ///   each policy.
     /// The loads at every base are still compared whole (verdict, pins, region bounds); only
-    /// the probes of such a repeated or moved table are skipped.
+    /// the probes of such a repeated or moved table are skipped. `probe` takes the tables from the
+    /// highest base down, so the table probed is the one at the widest addresses.
     struct ProbedTables {
         struct Tables {
             var main: PinRegion?
@@ -165,22 +189,30 @@ public enum FuzzELF {
         }
 
         var seen: [Tables] = []
+        /// Tables loaded but not yet probed, with their load base or position.
+        var pending: [(Tables, place: UInt64)] = []
 
         func covers(_ t: Tables, mask: UInt64) -> Bool {
             seen.contains { Self.moved($0, to: t, mask: mask) }
         }
 
-        /// Whether `b` is `a` moved by one offset d without wrapping (d = 0: the same tables).
+        /// Whether `b` is `a` moved by one offset d, up or down, without any bound crossing either
+        /// end of the address space (d = 0: the same tables).
         static func moved(_ a: Tables, to b: Tables, mask: UInt64) -> Bool {
             guard a.isLdso == b.isLdso else { return false }
-            guard let d = b.main.map({ $0.start }).flatMap({ s in a.main.map { s &- $0.start } })
-                ?? b.ref.map({ $0.start }).flatMap({ s in a.ref.map { s &- $0.start } })
-            else {
-                return a.main == nil && b.main == nil && a.ref == nil && b.ref == nil && a.strict == nil && b.strict == nil
+            // The move of the first bounds compared, as a direction and a distance.
+            var shift: (up: Bool, by: UInt64)?
+            func same(_ x: (up: Bool, by: UInt64), _ y: (up: Bool, by: UInt64)) -> Bool {
+                x.by == y.by && (x.by == 0 || x.up == y.up)
             }
             func bounds(_ s0: UInt64, _ e0: UInt64, _ s1: UInt64, _ e1: UInt64) -> Bool {
-                let (s, so) = s0.addingReportingOverflow(d), (e, eo) = e0.addingReportingOverflow(d)
-                return !so && !eo && s <= mask && e <= mask && s == s1 && e == e1
+                guard s0 <= mask, e0 <= mask, s1 <= mask, e1 <= mask else { return false }
+                let s = s1 >= s0 ? (up: true, by: s1 - s0) : (up: false, by: s0 - s1)
+                let e = e1 >= e0 ? (up: true, by: e1 - e0) : (up: false, by: e0 - e1)
+                guard same(s, e) else { return false }
+                if let shift { return same(shift, s) }
+                shift = s
+                return true
             }
             func region(_ x: PinRegion?, _ y: PinRegion?) -> Bool {
                 guard let x, let y else { return x == nil && y == nil }

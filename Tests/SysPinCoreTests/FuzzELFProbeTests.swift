@@ -45,9 +45,14 @@ struct FuzzELFProbeTests {
             #expect(!probed.covers(.init(main: nil, strict: nil, ref: nil, isLdso: true), mask: arch.addressMask))
         }
         let a = Self.tables(start: 0, len: 0x1000, entries: Self.entries, arch: Self.arch64)
+        let high = Self.tables(start: 0x1_0001_3000, len: 0x1000, entries: Self.entries, arch: Self.arch64)
         var probed = FuzzELF.ProbedTables()
         probed.seen.append(a)
-        #expect(probed.covers(Self.tables(start: 0x1_0001_3000, len: 0x1000, entries: Self.entries, arch: Self.arch64), mask: .max))
+        #expect(probed.covers(high, mask: .max))
+        // Moved down: FuzzELF probes the highest base first and derives the lower ones.
+        probed.seen = [high]
+        #expect(probed.covers(a, mask: .max))
+        #expect(probed.covers(Self.tables(start: 0x4000_1000, len: 0x1000, entries: Self.entries, arch: Self.arch64), mask: .max))
     }
 
     @Test("tables that wrap, differ in a pin, a site, a bound or the loader are probed again")
@@ -56,8 +61,11 @@ struct FuzzELFProbeTests {
         let a = Self.tables(start: 0x1000, len: 0x1000, entries: Self.entries, arch: arch)
         var probed = FuzzELF.ProbedTables()
         probed.seen.append(a)
-        // The end crosses 2^32.
+        // The end crosses 2^32, moving up or down.
         #expect(!probed.covers(Self.tables(start: 0xFFFF_F800, len: 0x1000, entries: Self.entries, arch: arch), mask: mask))
+        probed.seen = [Self.tables(start: 0xFFFF_F800, len: 0x1000, entries: Self.entries, arch: arch)]
+        #expect(!probed.covers(a, mask: mask))
+        probed.seen = [a]
         // Another pin.
         var e = Self.entries
         e[0].offset = 0x18
