@@ -18,14 +18,18 @@ public enum LibElf {
             _ = elf_version(UInt32(EV_CURRENT))
             initialised = true
         }
-        var copy = bytes.map { CChar(bitPattern: $0) }
-        return copy.withUnsafeMutableBufferPointer { buf -> [ProgramHeader]? in
-            guard let base = buf.baseAddress, let elf = elf_memory(base, buf.count) else { return nil }
+        // libelf may convert the image in place, so it gets its own copy (one memcpy).
+        var copy = bytes
+        return copy.withUnsafeMutableBytes { buf -> [ProgramHeader]? in
+            guard let base = buf.baseAddress?.assumingMemoryBound(to: CChar.self), let elf = elf_memory(base, buf.count) else {
+                return nil
+            }
             defer { elf_end(elf) }
             guard elf_kind(elf) == ELF_K_ELF else { return nil }
             var n = 0
             guard elf_getphdrnum(elf, &n) == 0 else { return nil }
             var out: [ProgramHeader] = []
+            out.reserveCapacity(n)
             for i in 0..<n {
                 var ph = GElf_Phdr()
                 guard gelf_getphdr(elf, Int32(i), &ph) != nil else { return nil }

@@ -107,13 +107,14 @@ public enum RefElf {
         if loader == .main && openForWrite { return .failure(RefFailure(RefErrno.ETXTBSY, "R-ELF-6")) }
         // R-ELF-7: the whole table at e_phoff, with the kernel's struct size.
         let phsize: UInt64 = arch.is64 ? 56 : 32
-        guard let table = RefBytes.slice(b, phoff, phnum * phsize) else {
+        guard readable(b, phoff, phnum * phsize) else {
             return .failure(RefFailure(RefErrno.ENOEXEC, "R-ELF-7"))
         }
         var phdrs: [RefPhdr] = []
+        phdrs.reserveCapacity(Int(phnum))
         for i in 0..<phnum {
-            let o = i * phsize
-            func f(_ at: UInt64, _ w: Int) -> UInt64 { RefBytes.uint(table, o + at, w, bigEndian: be)! }
+            let o = phoff + i * phsize  // inside the table, which lies inside the file
+            func f(_ at: UInt64, _ w: Int) -> UInt64 { RefBytes.uint(b, o + at, w, bigEndian: be)! }
             if arch.is64 {
                 phdrs.append(
                     RefPhdr(
@@ -129,6 +130,15 @@ public enum RefElf {
         return .success(RefImage(bytes: b, arch: arch, type: type, entry: entry, phoff: phoff, phdrs: phdrs))
     }
 
+    /// Whether the bytes [at, at + n) can be read: all of them lie inside `b` (reading zero bytes
+    /// always succeeds, wherever). `RefBytes.slice` without the copy, for reads made in place.
+    static func readable(_ b: [UInt8], _ at: UInt64, _ n: UInt64) -> Bool {
+        n == 0 || (at <= UInt64(b.count) && n <= UInt64(b.count) - at)
+    }
+
+    /// "OpenBSD", the note name R-ELF-12 looks for.
+    static let openBSDName: [UInt8] = [0x4f, 0x70, 0x65, 0x6e, 0x42, 0x53, 0x44]
+
     /// R-ELF-8: p_align > 1 must be a power of two.
     static func alignOK(_ p: RefPhdr) -> Bool {
         p.align <= 1 || p.align & (p.align - 1) == 0
@@ -139,28 +149,31 @@ public enum RefElf {
     /// 0) and the note size is summed in pointer width; the scan stops where the kernel would loop.
     static func hasOpenBSDNote(_ img: RefImage) -> Bool {
         let be = img.arch.bigEndian
-        let name: [UInt8] = [0x4f, 0x70, 0x65, 0x6e, 0x42, 0x53, 0x44]  // "OpenBSD"
+        let b = img.bytes
         var found = false
         for p in img.phdrs where p.type == RefConst.PT_NOTE {
             if p.filesz > RefConst.noteScanLimit { continue }
             // Reading zero bytes always succeeds, wherever they are; nothing to scan.
             if p.filesz == 0 { continue }
             // A segment that cannot be read ends the scan with no error of its own.
-            guard let seg = RefBytes.slice(img.bytes, p.offset, p.filesz) else { return found }
+            guard readable(b, p.offset, p.filesz) else { return found }
+            // Offsets below are from the segment's start (read in place: it lies inside the file).
+            let seg = p.offset
             var off: UInt64 = 0
             var steps = 0
             while off + 12 <= p.filesz && steps <= 1024 {
                 steps += 1
-                let namesz = RefBytes.uint(seg, off, 4, bigEndian: be)!
-                let descsz = RefBytes.uint(seg, off + 4, 4, bigEndian: be)!
+                let namesz = RefBytes.uint(b, seg + off, 4, bigEndian: be)!
+                let descsz = RefBytes.uint(b, seg + off + 4, 4, bigEndian: be)!
                 let roundedName = UInt64((UInt32(namesz) &+ 3) / 4 * 4)
                 let roundedDesc = UInt64((UInt32(descsz) &+ 3) / 4 * 4)
                 let whole = (12 + roundedName + roundedDesc) & img.arch.mask
                 let next = (off + whole) & img.arch.mask
                 if next > p.filesz { break }
                 // namesz ≥ 7 and the C string "OpenBSD": byte 7 is NUL, in the name or its padding.
-                if namesz >= 7 && off + 20 <= p.filesz && Array(seg[Int(off + 12)..<Int(off + 19)]) == name
-                    && seg[Int(off + 19)] == 0
+                let nameAt = Int(seg + off + 12)
+                if namesz >= 7 && off + 20 <= p.filesz && (0..<7).allSatisfy({ b[nameAt + $0] == openBSDName[$0] })
+                    && b[nameAt + 7] == 0
                 {
                     found = true
                 }
@@ -206,10 +219,11 @@ extension RefElf {
             if p.type == RefConst.PT_INTERP && !hasInterp {
                 // R-ELF-9: size in [2, MAXPATHLEN], readable, NUL-terminated.
                 if p.filesz < 2 || p.filesz > RefConst.maxPathLen { return .failure(RefFailure(RefErrno.ENOEXEC, "R-ELF-9")) }
-                guard let path = RefBytes.slice(b, p.offset, p.filesz) else {
+                guard readable(b, p.offset, p.filesz) else {
                     return .failure(RefFailure(RefErrno.ENOEXEC, "R-ELF-9"))
                 }
-                if path[path.count - 1] != 0 { return .failure(RefFailure(RefErrno.ENOEXEC, "R-ELF-9")) }
+                // The path's last byte (p_filesz >= 2 here) must be its NUL.
+                if b[Int(p.offset + p.filesz - 1)] != 0 { return .failure(RefFailure(RefErrno.ENOEXEC, "R-ELF-9")) }
                 hasInterp = true
             }
             if p.type == RefConst.PT_LOAD {

@@ -30,7 +30,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 1, scalingFactor: .one,
         maxDuration: .seconds(5), maxIterations: 50)
-    for (name, entry) in FuzzTargets.all {
+    for (name, entry, _) in FuzzTargets.all {
         let inputs = corpus(name)
         precondition(!inputs.isEmpty, "Corpus/\(name) has no inputs")
         for input in inputs {
