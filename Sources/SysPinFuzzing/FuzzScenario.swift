@@ -336,7 +336,11 @@ public enum FuzzScenario {
         if let t = sigtramp { candidates.append(t) }
         let pinSite = sites.first { $0.sysno == Sysno.pinsyscalls }.map { (siteBase &+ UInt64($0.offset)) & mask }
         let kbindSite = sites.first { $0.sysno == Sysno.kbind }.map { (siteBase &+ UInt64($0.offset)) & mask }
-        let codes: [Int64] = sites.map { Int64($0.sysno) } + libcSites.map { Int64($0.sysno) } + [1, 103]
+        var codes: [Int64] = []  // the sites' numbers, libc's, then 1 and 103
+        codes.reserveCapacity(sites.count + libcSites.count + 2)
+        for s in sites { codes.append(Int64(s.sysno)) }
+        for s in libcSites { codes.append(Int64(s.sysno)) }
+        codes += [1, 103]
         let c0 = UInt64(r.u32()), c1 = c0 ^ (UInt64(r.u8()) + 1)
 
         func address(_ r: inout FuzzReader, preferred: UInt64?) -> UInt64 {
@@ -355,7 +359,10 @@ public enum FuzzScenario {
             case 0, 1, 2, 3:
                 let addr = address(&r, preferred: nil)
                 let any = Int64(r.u16() % 400)
-                let sysno: Int64 = r.pick(codes + codes + [0, -1, 331, 158, 86, any])
+                // One of codes + codes + [0, -1, 331, 158, 86, any], chosen by one byte as `pick`
+                // does, without building that array.
+                let k = Int(r.u8()) % (2 * codes.count + 6)
+                let sysno: Int64 = k < 2 * codes.count ? codes[k % codes.count] : [0, -1, 331, 158, 86, any][k - 2 * codes.count]
                 steps.append(Step(addr: addr, sysno: sysno, request: .plain))
             case 4, 5:
                 let addr = address(&r, preferred: pinSite)
@@ -371,7 +378,7 @@ public enum FuzzScenario {
             default:
                 let inText = (text.lo &+ UInt64(r.u8())) & mask  // ld.so's kbind slot is the wildcard
                 let addr = address(&r, preferred: kind == .dynamic ? inText : kbindSite)
-                let cookie: UInt64 = r.pick([c0, c0, c0, c1])
+                let cookie: UInt64 = r.u8() % 4 == 3 ? c1 : c0  // `pick([c0, c0, c0, c1])`
                 if r.u8() % 5 == 0 {
                     steps.append(Step(addr: addr, sysno: Int64(Sysno.kbind), request: .kbind(param: nil, psize: 0, cookie: cookie)))
                 } else {

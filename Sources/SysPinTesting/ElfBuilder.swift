@@ -100,7 +100,11 @@ public struct ElfBuilder: Sendable {
 
         /// PT_INTERP holding `path` and a terminating NUL (R-ELF-9).
         public static func interp(_ path: String, vaddr: UInt64 = 0) -> Segment {
-            .payload(.interp, Array(path.utf8) + [0], vaddr: vaddr, align: 1)
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(path.utf8.count + 1)
+            bytes += path.utf8
+            bytes.append(0)
+            return .payload(.interp, bytes, vaddr: vaddr, align: 1)
         }
 
         /// PT_NOTE holding one OpenBSD ident note (R-ELF-12).
@@ -188,6 +192,7 @@ public struct ElfBuilder: Sendable {
         let wordAlign = cls == .elf64 ? 8 : 4
 
         var all: [Segment] = []
+        all.reserveCapacity(segments.count + 4)
         if includePhdr {
             // Filled in below once the table size is known.
             all.append(.raw(ProgramHeader(type: .phdr, flags: ProgramFlags.r, offset: 0, vaddr: 0, filesz: 0, memsz: 0, align: UInt64(wordAlign))))
@@ -209,6 +214,7 @@ public struct ElfBuilder: Sendable {
         // Place payloads after the table (their bytes are written below, in this order).
         var cursor = tableOffset + tableSize
         var ranges: [(index: Int, range: Range<Int>)] = []
+        ranges.reserveCapacity(all.count)
         for (i, seg) in all.enumerated() {
             guard let p = seg.payload else { continue }
             cursor += (wordAlign - cursor % wordAlign) % wordAlign
@@ -219,6 +225,7 @@ public struct ElfBuilder: Sendable {
         let fileSize = UInt64(cursor + trailing.count)
 
         var headers: [ProgramHeader] = []
+        headers.reserveCapacity(all.count)
         var placed = ranges.makeIterator()
         for (i, seg) in all.enumerated() {
             var h = seg.header
@@ -321,8 +328,14 @@ public struct ElfBuilder: Sendable {
         return out
     }
 
-    /// The OpenBSD ident note: namesz 8, descsz 4, type 1, "OpenBSD\0", a zero descriptor.
-    public static func openBSDNote(endian e: Endian) -> [UInt8] {
+    /// The OpenBSD ident note: namesz 8, descsz 4, type 1, "OpenBSD\0", a zero descriptor. One
+    /// array per byte order, built once (every image the fuzzers build carries one).
+    public static func openBSDNote(endian e: Endian) -> [UInt8] { e == .little ? noteLittle : noteBig }
+
+    static let noteLittle = makeOpenBSDNote(endian: .little)
+    static let noteBig = makeOpenBSDNote(endian: .big)
+
+    static func makeOpenBSDNote(endian e: Endian) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(24)
         for v: UInt64 in [8, 4, 1] { e.append(v, width: 4, to: &out) }
@@ -422,6 +435,7 @@ extension ElfBuilder {
 
     static func pieLoads(arch: Arch, text: (vaddr: UInt64, memsz: UInt64)) -> [Segment] {
         var loads: [Segment] = []
+        loads.reserveCapacity(3)
         if text.vaddr > 0 {
             loads.append(.load(flags: ProgramFlags.r, vaddr: 0, memsz: text.vaddr, align: arch.pageSize))
         }
