@@ -252,7 +252,7 @@ public struct ElfBuilder: Sendable {
         out[6] = ident.version ?? 1
         out[7] = ident.osabi ?? 0
         func put(_ value: UInt64, at offset: Int, width: Int) {
-            e.write(value, width: width, into: &out, at: offset)
+            e.store(value, width: width, into: &out, at: offset)
         }
         let w = cls == .elf64 ? 8 : 4
         put(UInt64(type.rawValue), at: 16, width: 2)
@@ -450,17 +450,10 @@ extension ElfBuilder {
 // MARK: - In-place encoding
 
 extension Endian {
-    /// `encode(value, width:)` written over `out[offset..<offset + width]`, with no array built.
-    func write(_ value: UInt64, width: Int, into out: inout [UInt8], at offset: Int) {
-        for i in 0..<width {
-            out[offset + (self == .little ? i : width - 1 - i)] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))
-        }
-    }
-
     /// `encode(value, width:)` appended to `out`.
     func append(_ value: UInt64, width: Int, to out: inout [UInt8]) {
         let at = out.count
         out.append(contentsOf: repeatElement(0, count: width))
-        write(value, width: width, into: &out, at: at)
+        store(value, width: width, into: &out, at: at)
     }
 }
