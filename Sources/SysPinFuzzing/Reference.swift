@@ -202,46 +202,13 @@ struct Lockstep {
     let label: Label
     var index = 0
     var pinsyscallsSuccesses = 0
-    /// The main and libc tables' pins last found equal (see `EqualPins`).
-    private var mainPins = EqualPins(), libcPins = EqualPins()
-
     /// The reference's view of the core state that a step may change: both tables (presence,
     /// bounds, every pin), once-flag, kbind state, kill, libsys text and whose main table it is.
-    mutating func sameState() -> Bool {
-        Self.sameTable(core.main, ref.main, &mainPins) && Self.sameTable(core.libc, ref.libc, &libcPins)
+    func sameState() -> Bool {
+        RefCompare.sameTable(core.main, ref.main) && RefCompare.sameTable(core.libc, ref.libc)
             && core.pinsyscallsUsed == ref.once && core.kbind.pc == ref.kbindPC && core.kbind.cookie == ref.kbindCookie
             && core.killedBy?.rawValue == ref.killedBy && core.trusted.libsys.map(RefSpan.init) == ref.libsysText
             && core.trusted.mainIsRuntimeLinker == ref.mainIsLdso
-    }
-
-    /// `RefCompare.sameTable`, with the pins compared through `seen`.
-    private static func sameTable(_ c: PinRegion?, _ r: RefTable?, _ seen: inout EqualPins) -> Bool {
-        switch (c, r) {
-        case (nil, nil): return true
-        case (let c?, let r?): return c.start == r.start && c.end == r.end && seen.equal(c.pins, r.pins)
-        default: return false
-        }
-    }
-
-    /// The last two pins arrays found equal, kept: holding them keeps their buffers alive and
-    /// shared, so a change to a table's pins while they are held makes a new buffer (arrays are
-    /// values). While the core and the reference still hold exactly these buffers their pins are
-    /// still equal, and the element-by-element comparison is not repeated; any other pair is
-    /// compared in full.
-    private struct EqualPins {
-        private var core: [UInt32] = []
-        private var ref: [UInt32] = []
-
-        mutating func equal(_ c: [UInt32], _ r: [UInt32]) -> Bool {
-            if Self.identical(c, core) && Self.identical(r, ref) { return true }
-            guard RefCompare.samePins(c, r) else { return false }
-            (core, ref) = (c, r)
-            return true
-        }
-
-        private static func identical(_ a: [UInt32], _ b: [UInt32]) -> Bool {
-            a.count == b.count && a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
-        }
     }
 
     static func stateLine(_ c: ProcessState, _ r: RefProcess) -> String {
