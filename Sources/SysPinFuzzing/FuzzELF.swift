@@ -5,7 +5,7 @@ import SysPinReference
 /// the interpreter loader (at two positions), each compared whole with the independent reference
 /// (SysPinReference): errno, rule, region bounds, every pin, the raw entries; then the pin check of
 /// the installed table under every comparable policy on probe addresses (once per table: a table
-/// that repeats one already probed, or is it moved whole to another base, is not probed again,
+/// that repeats one already probed, or is the same table moved whole to another base, is not probed again,
 /// `ProbedTables`); then libelf's program headers.
 ///
 /// Invariants: INV-REF-ARCH (default arch per CONTRACT), INV-REF-EXEC (verdicts, the once-flag
@@ -96,7 +96,7 @@ public enum FuzzELF {
 
     /// The pin check, under every comparable policy on probes, of the tables the loads since the
     /// last call left pending, from the highest base or position down: a table that repeats one
-    /// already probed, or is it moved whole (`ProbedTables`), is not probed again, so the probes
+    /// already probed, or is the same table moved whole (`ProbedTables`), is not probed again, so the probes
     /// run where the addresses are widest (above 4 GiB on LP64) and the lower bases are derived.
     /// One copy for both loaders (no closure to specialise it on): the label is formatted from the
     /// table's loader and place, only when a probe fails.
@@ -174,9 +174,9 @@ public enum FuzzELF {
     ///   region membership (start <= a < end), a site's address (start + pin) and a site's
     ///   offset (a - start) all move with it. The only probes that do not move are the fixed
     ///   addresses 0 and the mask. The mask is never inside a region (end <= mask); 0 is inside
-    ///   only as the region's start, the moved start probe; outside a region the probed table's
-    ///   `end` row, with every code of the same grid, already judged the outside verdict under
-    ///   each policy.
+    ///   only as the region's start, the moved start probe; outside every region the verdict of a
+    ///   code depends on no table's position (no region holds the address), and the probed table's
+    ///   `end` row, with the same fixed codes, already judged it under each policy.
     /// The loads at every base are still compared whole (verdict, pins, region bounds); only
     /// the probes of such a repeated or moved table are skipped. `probe` takes the tables from the
     /// highest base down, so the table probed is the one at the widest addresses.
