@@ -65,6 +65,39 @@ public struct ByteView: Sendable {
     }
 }
 
+/// A byte order as a type, so a decoding loop is compiled once per order with no per-field test
+/// (pin table records, program-header tables).
+protocol ByteOrder {
+    static func decode<T: FixedWidthInteger>(_ stored: T) -> T
+}
+
+enum LittleEndianOrder: ByteOrder {
+    @inline(__always) static func decode<T: FixedWidthInteger>(_ stored: T) -> T { T(littleEndian: stored) }
+}
+
+enum BigEndianOrder: ByteOrder {
+    @inline(__always) static func decode<T: FixedWidthInteger>(_ stored: T) -> T { T(bigEndian: stored) }
+}
+
+/// Unchecked loads in byte order `Order` from bytes the caller has already bounds-checked (a whole
+/// ELF header, a program-header table): one unaligned load and at most a byte swap per field.
+struct RawFields<Order: ByteOrder> {
+    let raw: UnsafeRawBufferPointer
+
+    @inline(__always)
+    func u16(_ at: Int) -> UInt16 { Order.decode(raw.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
+
+    @inline(__always)
+    func u32(_ at: Int) -> UInt32 { Order.decode(raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+
+    @inline(__always)
+    func u64(_ at: Int) -> UInt64 { Order.decode(raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+
+    /// A pointer-width field (ELF32: 4 bytes, ELF64: 8), widened.
+    @inline(__always)
+    func word(_ at: Int, _ elfClass: ElfClass) -> UInt64 { elfClass == .elf64 ? u64(at) : UInt64(u32(at)) }
+}
+
 extension Endian {
     /// `value` as `width` bytes in this byte order.
     public func encode(_ value: UInt64, width: Int) -> [UInt8] {

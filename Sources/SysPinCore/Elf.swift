@@ -84,19 +84,27 @@ public struct ElfHeader: Hashable, Sendable {
     public static func read(_ bytes: [UInt8], elfClass: ElfClass, endian: Endian) -> ElfHeader? {
         guard bytes.count >= elfClass.ehdrSize else { return nil }
         // Every field lies inside the bytes (checked above): read them unchecked.
-        func u(_ at: Int, _ width: Int) -> UInt64 { ByteView.decode(bytes, at: at, width: width, endian: endian) }
-        func u16(_ at: Int) -> UInt16 { UInt16(truncatingIfNeeded: u(at, 2)) }
+        return bytes.withUnsafeBytes { raw in
+            endian == .little
+                ? decode(RawFields<LittleEndianOrder>(raw: raw), elfClass: elfClass, endian: endian)
+                : decode(RawFields<BigEndianOrder>(raw: raw), elfClass: elfClass, endian: endian)
+        }
+    }
+
+    /// The header in `f`, which holds at least `elfClass.ehdrSize` bytes.
+    private static func decode<Order>(_ f: RawFields<Order>, elfClass: ElfClass, endian: Endian) -> ElfHeader {
+        let raw = f.raw
         let w = elfClass == .elf64 ? 8 : 4
         let o = 24
         let after = o + 3 * w  // e_flags
         return ElfHeader(
-            hasMagic: bytes[0] == 0x7f && bytes[1] == 0x45 && bytes[2] == 0x4c && bytes[3] == 0x46,
-            identClass: bytes[4], identData: bytes[5], identVersion: bytes[6], osabi: bytes[7],
+            hasMagic: raw[0] == 0x7f && raw[1] == 0x45 && raw[2] == 0x4c && raw[3] == 0x46,
+            identClass: raw[4], identData: raw[5], identVersion: raw[6], osabi: raw[7],
             elfClass: elfClass, endian: endian,
-            type: ElfType(rawValue: u16(16)), machine: u16(18), version: UInt32(truncatingIfNeeded: u(20, 4)),
-            entry: u(o, w), phoff: u(o + w, w), shoff: u(o + 2 * w, w), flags: UInt32(truncatingIfNeeded: u(after, 4)),
-            ehsize: u16(after + 4), phentsize: u16(after + 6), phnum: u16(after + 8),
-            shentsize: u16(after + 10), shnum: u16(after + 12), shstrndx: u16(after + 14))
+            type: ElfType(rawValue: f.u16(16)), machine: f.u16(18), version: f.u32(20),
+            entry: f.word(o, elfClass), phoff: f.word(o + w, elfClass), shoff: f.word(o + 2 * w, elfClass),
+            flags: f.u32(after), ehsize: f.u16(after + 4), phentsize: f.u16(after + 6), phnum: f.u16(after + 8),
+            shentsize: f.u16(after + 10), shnum: f.u16(after + 12), shstrndx: f.u16(after + 14))
     }
 
     /// Class and byte order as e_ident states them; nil when either byte is not a valid value.
@@ -143,19 +151,46 @@ public struct ProgramHeader: Hashable, Sendable {
         guard !overflow else { return nil }
         let (base, o2) = phoff.addingReportingOverflow(rel)
         guard !o2, v.contains(offset: base, length: size) else { return nil }
-        // The whole entry is inside the buffer (checked above): read its fields unchecked.
-        let b = Int(base)
-        func u32(_ at: Int) -> UInt32 {
-            UInt32(truncatingIfNeeded: ByteView.decode(v.bytes, at: b + at, width: 4, endian: v.endian))
+        return decodeTable(v.bytes, at: Int(base), count: 1, elfClass: elfClass, endian: v.endian)[0]
+    }
+
+    /// The `count` program headers at byte `start` of `bytes`, which the caller has checked lie
+    /// wholly inside (one allocation). One loop per byte order and class.
+    static func decodeTable(
+        _ bytes: [UInt8], at start: Int, count: Int, elfClass: ElfClass, endian: Endian
+    ) -> [ProgramHeader] {
+        var out: [ProgramHeader] = []
+        out.reserveCapacity(count)
+        bytes.withUnsafeBytes { raw in
+            if endian == .little {
+                decodeTable(RawFields<LittleEndianOrder>(raw: raw), at: start, count: count, elfClass: elfClass, into: &out)
+            } else {
+                decodeTable(RawFields<BigEndianOrder>(raw: raw), at: start, count: count, elfClass: elfClass, into: &out)
+            }
         }
-        func u64(_ at: Int) -> UInt64 { ByteView.decode(v.bytes, at: b + at, width: 8, endian: v.endian) }
+        return out
+    }
+
+    @inline(__always)
+    private static func decodeTable<Order>(
+        _ f: RawFields<Order>, at start: Int, count: Int, elfClass: ElfClass, into out: inout [ProgramHeader]
+    ) {
+        precondition(count == 0 || (start >= 0 && start <= f.raw.count && count <= (f.raw.count - start) / elfClass.phdrSize))
         if elfClass == .elf64 {
-            return ProgramHeader(
-                type: SegmentType(u32(0)), flags: u32(4), offset: u64(8), vaddr: u64(16), paddr: u64(24),
-                filesz: u64(32), memsz: u64(40), align: u64(48))
+            for b in stride(from: start, to: start + count * 56, by: 56) {
+                out.append(
+                    ProgramHeader(
+                        type: SegmentType(f.u32(b)), flags: f.u32(b + 4), offset: f.u64(b + 8), vaddr: f.u64(b + 16),
+                        paddr: f.u64(b + 24), filesz: f.u64(b + 32), memsz: f.u64(b + 40), align: f.u64(b + 48)))
+            }
+        } else {
+            for b in stride(from: start, to: start + count * 32, by: 32) {
+                out.append(
+                    ProgramHeader(
+                        type: SegmentType(f.u32(b)), flags: f.u32(b + 24), offset: UInt64(f.u32(b + 4)),
+                        vaddr: UInt64(f.u32(b + 8)), paddr: UInt64(f.u32(b + 12)), filesz: UInt64(f.u32(b + 16)),
+                        memsz: UInt64(f.u32(b + 20)), align: UInt64(f.u32(b + 28))))
+            }
         }
-        return ProgramHeader(
-            type: SegmentType(u32(0)), flags: u32(24), offset: UInt64(u32(4)), vaddr: UInt64(u32(8)),
-            paddr: UInt64(u32(12)), filesz: UInt64(u32(16)), memsz: UInt64(u32(20)), align: UInt64(u32(28)))
     }
 }

@@ -72,15 +72,17 @@ public enum ExecRules {
         if loader == .main && openForWrite {
             return .failure(.init(.ETXTBSY, "R-ELF-6", "file is open for writing"))
         }
-        let v = ByteView(bytes, endian: arch.endian)
-        var phdrs: [ProgramHeader] = []
-        phdrs.reserveCapacity(Int(h.phnum))  // ≤ 32, checked above
-        for i in 0..<Int(h.phnum) {
-            guard let ph = ProgramHeader.read(v, elfClass: arch.elfClass, phoff: h.phoff, index: i) else {
-                return .failure(.init(.ENOEXEC, "R-ELF-7", "program header \(i) at e_phoff \(h.phoff) lies outside the file"))
-            }
-            phdrs.append(ph)
+        // R-ELF-7: header i lies inside the file exactly when the table up to it does, so the first
+        // one outside is the number of whole headers between e_phoff and the end of the file.
+        let size = arch.elfClass.phdrSize
+        let count = UInt64(bytes.count)
+        let inside = h.phoff <= count ? (count - h.phoff) / UInt64(size) : 0
+        guard inside >= UInt64(h.phnum) else {
+            return .failure(.init(.ENOEXEC, "R-ELF-7", "program header \(inside) at e_phoff \(h.phoff) lies outside the file"))
         }
+        // With no headers e_phoff is never used (it may lie anywhere, even past Int.max).
+        let phdrs = ProgramHeader.decodeTable(
+            bytes, at: h.phnum == 0 ? 0 : Int(h.phoff), count: Int(h.phnum), elfClass: arch.elfClass, endian: arch.endian)
         return .success(ElfImage(bytes: bytes, header: h, phdrs: phdrs))
     }
 

@@ -145,7 +145,8 @@ public enum PinTableReader {
         var pins: [UInt32] = []
         pins.reserveCapacity(count)
         if count <= zeros.count {
-            pins.append(contentsOf: zeros[..<count])  // one copy
+            // One copy, from a buffer: appending the ArraySlice goes through its generic copy.
+            zeros.withUnsafeBufferPointer { pins.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<count])) }
         } else {
             pins.append(contentsOf: repeatElement(0, count: count))
         }
@@ -185,8 +186,8 @@ public enum PinTableReader {
         let pins: [UInt32]? = bytes.withUnsafeBytes { raw in
             let at = n == 0 ? 0 : Int(segment.offset)
             return endian == .little
-                ? validate(PinRecords<LittleEndianRecord>(raw: raw, start: at, count: n))
-                : validate(PinRecords<BigEndianRecord>(raw: raw, start: at, count: n))
+                ? validate(PinRecords<LittleEndianOrder>(raw: raw, start: at, count: n))
+                : validate(PinRecords<BigEndianOrder>(raw: raw, start: at, count: n))
         }
         guard let pins else { return (table("R-PT-4"), nil) }
         return (table(nil), PinRegion.adjusted(pins: pins, start: start, len: len, delta: delta, mask: mask))
@@ -195,7 +196,7 @@ public enum PinTableReader {
 
 /// The {offset, sysno} records of a pin table segment that lies inside `bytes`, decoded in place
 /// on each access (no copy of the segment, no entries array).
-struct PinRecords<Order: RecordByteOrder>: RandomAccessCollection {
+struct PinRecords<Order: ByteOrder>: RandomAccessCollection {
     /// The image's bytes, borrowed for the read.
     let raw: UnsafeRawBufferPointer
     /// Byte offset of the first record; checked here that `count` records fit.
@@ -218,19 +219,6 @@ struct PinRecords<Order: RecordByteOrder>: RandomAccessCollection {
         let x = raw.loadUnaligned(fromByteOffset: start + i * 8, as: (UInt32, UInt32).self)
         return SyscallSite(offset: Order.decode(x.0), sysno: Order.decode(x.1))
     }
-}
-
-/// The byte order of a pin table's records, as a type, so each order gets its own loop.
-protocol RecordByteOrder {
-    static func decode(_ stored: UInt32) -> UInt32
-}
-
-enum LittleEndianRecord: RecordByteOrder {
-    @inline(__always) static func decode(_ stored: UInt32) -> UInt32 { UInt32(littleEndian: stored) }
-}
-
-enum BigEndianRecord: RecordByteOrder {
-    @inline(__always) static func decode(_ stored: UInt32) -> UInt32 { UInt32(bigEndian: stored) }
 }
 
 /// A pin table as a loader read it: where the segment lies in the image and what elf_read_pintable
@@ -288,8 +276,11 @@ public struct PinRegion: Hashable, Sendable {
         let d32 = UInt32(truncatingIfNeeded: delta)
         var out = consume pins
         out.withUnsafeMutableBufferPointer { out in
-            for i in out.indices where out[i] != 0 && out[i] != multipleSitesPin {
-                out[i] = out[i] &- d32
+            // Every slot is written (unchanged when it is 0 or the marker), so the loop has no
+            // branch and is vectorised.
+            for i in out.indices {
+                let v = out[i]
+                out[i] = v != 0 && v != multipleSitesPin ? v &- d32 : v
             }
         }
         let newStart = (start &+ UInt64(d32)) & mask
