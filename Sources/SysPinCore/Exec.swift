@@ -106,24 +106,34 @@ public enum ExecRules {
     /// note size in size_t (32 bits on ILP32). Both wraps are reproduced; where they would make
     /// the kernel loop for ever (a note size of 0, or a walk that wraps backwards), the scan stops.
     static func hasOpenBSDNote(_ image: ElfImage) -> Bool {
+        image.bytes.withUnsafeBytes { raw in
+            image.header.endian == .little
+                ? hasOpenBSDNote(image.phdrs, RawFields<LittleEndianOrder>(raw: raw), elfClass: image.header.elfClass)
+                : hasOpenBSDNote(image.phdrs, RawFields<BigEndianOrder>(raw: raw), elfClass: image.header.elfClass)
+        }
+    }
+
+    private static func hasOpenBSDNote<Order>(_ phdrs: [ProgramHeader], _ f: RawFields<Order>, elfClass: ElfClass) -> Bool {
         // The name "OpenBSD\0" as its 8 bytes read in little-endian order (one load, no array).
         let name: UInt64 = 0x0044_5342_6E65_704F
-        let view = image.view
-        let mask: UInt64 = image.header.elfClass == .elf32 ? 0xFFFF_FFFF : .max
+        let count = UInt64(f.raw.count)
+        let mask: UInt64 = elfClass == .elf32 ? 0xFFFF_FFFF : .max
         func round4(_ x: UInt32) -> UInt64 { UInt64((x &+ 3) & ~3) }
         var found = false
         // A zero-byte read succeeds wherever it points (and finds no note).
-        for ph in image.phdrs where ph.type == .note && ph.filesz <= 1024 && ph.filesz > 0 {
-            guard view.contains(offset: ph.offset, length: ph.filesz) else { return found }
-            // The whole segment lies inside the file (checked above); offsets are relative to it.
+        for ph in phdrs where ph.type == .note && ph.filesz <= 1024 && ph.filesz > 0 {
+            guard ph.filesz <= count && ph.offset <= count - ph.filesz else { return found }
+            // The whole segment lies inside the file (checked above), so every read below, at
+            // most 20 bytes into a note that starts 12 or more before the segment's end, is too.
+            let start = Int(ph.offset)
             var off: UInt64 = 0
             while off < ph.filesz && off + 12 <= ph.filesz {
-                let namesz = view.u32(ph.offset + off)!, descsz = view.u32(ph.offset + off + 4)!
+                let namesz = f.u32(start + Int(off)), descsz = f.u32(start + Int(off) + 4)
                 let total = (12 + round4(namesz) + round4(descsz)) & mask
                 let next = (off + total) & mask
                 guard next <= ph.filesz else { break }
                 if namesz >= 7, off + 20 <= ph.filesz,
-                    ByteView.decode(view.bytes, at: Int(ph.offset + off + 12), width: 8, endian: .little) == name
+                    UInt64(littleEndian: f.raw.loadUnaligned(fromByteOffset: start + Int(off) + 12, as: UInt64.self)) == name
                 {
                     found = true
                 }

@@ -53,83 +53,19 @@ public struct PinLayout: Sendable {
 public enum ExecLoaders {
     /// exec_elf_makecmds for the execve target. `base` is the load address of an ET_DYN image
     /// (ignored for ET_EXEC).
+    ///
+    /// Inlinable so a caller's `Result` is filled in place: `execMainPlan` returns the plan (a few
+    /// hundred bytes) straight into it and throws a rejection, where a Result returned through a
+    /// non-inlined function was built once and copied three times on the way out (rule failures
+    /// and success merged into one returned value, then the signature thunk's copy).
+    @inlinable
     public static func loadMain(
         _ bytes: [UInt8], arch: Arch, base: UInt64 = 0, openForWrite: Bool = false,
         config: KernelConfig = .openbsd
     ) -> Result<ExecPlan, ExecRejection> {
-        let image: ElfImage
-        switch ExecRules.readImage(bytes, arch: arch, loader: .main, openForWrite: openForWrite) {
-        case .failure(let r): return .failure(r)
-        case .success(let i): image = i
+        Result { () throws(ExecRejection) in
+            try execMainPlan(bytes, arch: arch, base: base, openForWrite: openForWrite, config: config)
         }
-        // Pass 1 (§4.2), per entry in table order.
-        var interpPath: [UInt8]?
-        var sawInterp = false
-        var baseLoad: ProgramHeader?
-        var hasPhdr = false
-        for (i, ph) in image.phdrs.enumerated() {
-            guard ExecRules.alignIsValid(ph) else {
-                return .failure(.init(.EINVAL, "R-ELF-8", "program header \(i): p_align \(ph.align) is not a power of two"))
-            }
-            switch ph.type {
-            case .interp where !sawInterp:
-                sawInterp = true
-                guard ph.filesz >= 2, ph.filesz <= config.maxPathLen else {
-                    return .failure(.init(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): p_filesz \(ph.filesz) outside [2, \(config.maxPathLen)]"))
-                }
-                guard let path = image.view.subrange(offset: ph.offset, length: ph.filesz) else {
-                    return .failure(.init(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): path at \(ph.offset) runs past the end of the file"))
-                }
-                guard path.last == 0 else {
-                    return .failure(.init(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): path is not NUL-terminated"))
-                }
-                interpPath = Array(path.dropLast())
-            case .load:
-                guard ph.filesz <= ph.memsz, ph.memsz != 0 else {
-                    return .failure(.init(.EINVAL, "R-ELF-10", "PT_LOAD \(i): p_filesz \(ph.filesz), p_memsz \(ph.memsz)"))
-                }
-                if baseLoad == nil { baseLoad = ph }
-            case .phdr:
-                hasPhdr = true
-            default: break
-            }
-        }
-        // R-ELF-12: the OpenBSD note is required; EI_OSABI plays no part.
-        guard ExecRules.hasOpenBSDNote(image) else {
-            return .failure(.init(.ENOEXEC, "R-ELF-12", "no readable PT_NOTE holds an \"OpenBSD\" note"))
-        }
-        // R-ELF-13
-        if image.header.type == .dyn {
-            guard hasPhdr, let b = baseLoad, b.vaddr == 0 else {
-                return .failure(.init(.EINVAL, "R-ELF-13", "ET_DYN needs PT_PHDR and a first PT_LOAD at p_vaddr 0"))
-            }
-        }
-        // Pass 2 (§4.3).
-        var randomized: UInt64 = 0
-        var pinSegment: ProgramHeader?
-        for (i, ph) in image.phdrs.enumerated() {
-            switch ph.type {
-            case .shlib:
-                return .failure(.init(.ENOEXEC, "R-ELF-14", "program header \(i) is PT_SHLIB"))
-            case .openbsdRandomize:
-                let (sum, o) = randomized.addingReportingOverflow(ph.memsz)
-                guard !o, sum <= config.randomizeLimit else {
-                    return .failure(.init(.ENOMEM, "R-ELF-15", "PT_OPENBSD_RANDOMIZE total exceeds \(config.randomizeLimit) bytes"))
-                }
-                randomized = sum
-            case .openbsdSyscalls where interpPath == nil:
-                pinSegment = ph  // R-ELF-16: the last one wins
-            default: break
-            }
-        }
-        // R-PT-11: a PIE's load base is truncated to its base PT_LOAD's p_align (ELF_TRUNC in
-        // elf_load_psection; the result becomes exe_base). ET_EXEC loads at 0.
-        let loadBase = image.header.type == .dyn ? ExecRules.trunc(base & arch.addressMask, baseLoad?.align ?? 0) : 0
-        let layout = pinSegment.map {
-            staticLayout(image, segment: $0, base: loadBase, arch: arch, config: config)
-        }
-        return .success(
-            ExecPlan(image: image, interpPath: interpPath, pinSegment: pinSegment, pinLayout: layout, loadBase: loadBase))
     }
 
     /// R-PT-11: the text span and table of a static program (ET_EXEC, or static PIE at `base`).
@@ -256,4 +192,81 @@ public enum ExecLoaders {
         let layout = interpLayout(image, segment: seg, pos: pos, arch: arch, config: config)
         return .success(InterpLoad(image: image, pinSegment: seg, layout: layout))
     }
+}
+
+/// `ExecLoaders.loadMain` with the rejection thrown (see there). A free function: a static one's
+/// unused metatype parameter gets it a signature-optimised copy behind a thunk, and the thunk
+/// copies the returned plan.
+@usableFromInline
+func execMainPlan(
+    _ bytes: [UInt8], arch: Arch, base: UInt64, openForWrite: Bool, config: KernelConfig
+) throws(ExecRejection) -> ExecPlan {
+    let image = try ExecRules.readImage(bytes, arch: arch, loader: .main, openForWrite: openForWrite).get()
+    // Pass 1 (§4.2), per entry in table order.
+    var interpPath: [UInt8]?
+    var sawInterp = false
+    var baseLoad: ProgramHeader?
+    var hasPhdr = false
+    for (i, ph) in image.phdrs.enumerated() {
+        guard ExecRules.alignIsValid(ph) else {
+            throw ExecRejection(.EINVAL, "R-ELF-8", "program header \(i): p_align \(ph.align) is not a power of two")
+        }
+        switch ph.type {
+        case .interp where !sawInterp:
+            sawInterp = true
+            guard ph.filesz >= 2, ph.filesz <= config.maxPathLen else {
+                throw ExecRejection(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): p_filesz \(ph.filesz) outside [2, \(config.maxPathLen)]")
+            }
+            guard let path = image.view.subrange(offset: ph.offset, length: ph.filesz) else {
+                throw ExecRejection(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): path at \(ph.offset) runs past the end of the file")
+            }
+            guard path.last == 0 else {
+                throw ExecRejection(.ENOEXEC, "R-ELF-9", "PT_INTERP \(i): path is not NUL-terminated")
+            }
+            interpPath = Array(path.dropLast())
+        case .load:
+            guard ph.filesz <= ph.memsz, ph.memsz != 0 else {
+                throw ExecRejection(.EINVAL, "R-ELF-10", "PT_LOAD \(i): p_filesz \(ph.filesz), p_memsz \(ph.memsz)")
+            }
+            if baseLoad == nil { baseLoad = ph }
+        case .phdr:
+            hasPhdr = true
+        default: break
+        }
+    }
+    // R-ELF-12: the OpenBSD note is required; EI_OSABI plays no part.
+    guard ExecRules.hasOpenBSDNote(image) else {
+        throw ExecRejection(.ENOEXEC, "R-ELF-12", "no readable PT_NOTE holds an \"OpenBSD\" note")
+    }
+    // R-ELF-13
+    if image.header.type == .dyn {
+        guard hasPhdr, let b = baseLoad, b.vaddr == 0 else {
+            throw ExecRejection(.EINVAL, "R-ELF-13", "ET_DYN needs PT_PHDR and a first PT_LOAD at p_vaddr 0")
+        }
+    }
+    // Pass 2 (§4.3).
+    var randomized: UInt64 = 0
+    var pinSegment: ProgramHeader?
+    for (i, ph) in image.phdrs.enumerated() {
+        switch ph.type {
+        case .shlib:
+            throw ExecRejection(.ENOEXEC, "R-ELF-14", "program header \(i) is PT_SHLIB")
+        case .openbsdRandomize:
+            let (sum, o) = randomized.addingReportingOverflow(ph.memsz)
+            guard !o, sum <= config.randomizeLimit else {
+                throw ExecRejection(.ENOMEM, "R-ELF-15", "PT_OPENBSD_RANDOMIZE total exceeds \(config.randomizeLimit) bytes")
+            }
+            randomized = sum
+        case .openbsdSyscalls where interpPath == nil:
+            pinSegment = ph  // R-ELF-16: the last one wins
+        default: break
+        }
+    }
+    // R-PT-11: a PIE's load base is truncated to its base PT_LOAD's p_align (ELF_TRUNC in
+    // elf_load_psection; the result becomes exe_base). ET_EXEC loads at 0.
+    let loadBase = image.header.type == .dyn ? ExecRules.trunc(base & arch.addressMask, baseLoad?.align ?? 0) : 0
+    let layout = pinSegment.map {
+        ExecLoaders.staticLayout(image, segment: $0, base: loadBase, arch: arch, config: config)
+    }
+    return ExecPlan(image: image, interpPath: interpPath, pinSegment: pinSegment, pinLayout: layout, loadBase: loadBase)
 }
