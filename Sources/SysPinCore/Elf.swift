@@ -151,7 +151,11 @@ public struct ProgramHeader: Hashable, Sendable {
         guard !overflow else { return nil }
         let (base, o2) = phoff.addingReportingOverflow(rel)
         guard !o2, v.contains(offset: base, length: size) else { return nil }
-        return decodeTable(v.bytes, at: Int(base), count: 1, elfClass: elfClass, endian: v.endian)[0]
+        return v.bytes.withUnsafeBytes { raw in
+            v.endian == .little
+                ? decode(RawFields<LittleEndianOrder>(raw: raw), at: Int(base), elfClass: elfClass)
+                : decode(RawFields<BigEndianOrder>(raw: raw), at: Int(base), elfClass: elfClass)
+        }
     }
 
     /// The `count` program headers at byte `start` of `bytes`, which the caller has checked lie
@@ -159,38 +163,44 @@ public struct ProgramHeader: Hashable, Sendable {
     static func decodeTable(
         _ bytes: [UInt8], at start: Int, count: Int, elfClass: ElfClass, endian: Endian
     ) -> [ProgramHeader] {
+        let size = elfClass.phdrSize
+        precondition(count == 0 || (start >= 0 && start <= bytes.count && count <= (bytes.count - start) / size))
         var out: [ProgramHeader] = []
         out.reserveCapacity(count)
         bytes.withUnsafeBytes { raw in
             if endian == .little {
-                decodeTable(RawFields<LittleEndianOrder>(raw: raw), at: start, count: count, elfClass: elfClass, into: &out)
+                append(RawFields<LittleEndianOrder>(raw: raw), at: start, count: count, elfClass: elfClass, to: &out)
             } else {
-                decodeTable(RawFields<BigEndianOrder>(raw: raw), at: start, count: count, elfClass: elfClass, into: &out)
+                append(RawFields<BigEndianOrder>(raw: raw), at: start, count: count, elfClass: elfClass, to: &out)
             }
         }
         return out
     }
 
+    /// `decodeTable`'s loop, one per class (the class test is decided once, not per header).
     @inline(__always)
-    private static func decodeTable<Order>(
-        _ f: RawFields<Order>, at start: Int, count: Int, elfClass: ElfClass, into out: inout [ProgramHeader]
+    private static func append<Order>(
+        _ f: RawFields<Order>, at start: Int, count: Int, elfClass: ElfClass, to out: inout [ProgramHeader]
     ) {
-        precondition(count == 0 || (start >= 0 && start <= f.raw.count && count <= (f.raw.count - start) / elfClass.phdrSize))
+        let size = elfClass.phdrSize
         if elfClass == .elf64 {
-            for b in stride(from: start, to: start + count * 56, by: 56) {
-                out.append(
-                    ProgramHeader(
-                        type: SegmentType(f.u32(b)), flags: f.u32(b + 4), offset: f.u64(b + 8), vaddr: f.u64(b + 16),
-                        paddr: f.u64(b + 24), filesz: f.u64(b + 32), memsz: f.u64(b + 40), align: f.u64(b + 48)))
-            }
+            for i in 0..<count { out.append(decode(f, at: start + i * size, elfClass: .elf64)) }
         } else {
-            for b in stride(from: start, to: start + count * 32, by: 32) {
-                out.append(
-                    ProgramHeader(
-                        type: SegmentType(f.u32(b)), flags: f.u32(b + 24), offset: UInt64(f.u32(b + 4)),
-                        vaddr: UInt64(f.u32(b + 8)), paddr: UInt64(f.u32(b + 12)), filesz: UInt64(f.u32(b + 16)),
-                        memsz: UInt64(f.u32(b + 20)), align: UInt64(f.u32(b + 28))))
-            }
+            for i in 0..<count { out.append(decode(f, at: start + i * size, elfClass: .elf32)) }
         }
+    }
+
+    /// The program header at byte `b` of `f`, which the caller has checked lies wholly inside.
+    @inline(__always)
+    private static func decode<Order>(_ f: RawFields<Order>, at b: Int, elfClass: ElfClass) -> ProgramHeader {
+        if elfClass == .elf64 {
+            return ProgramHeader(
+                type: SegmentType(f.u32(b)), flags: f.u32(b + 4), offset: f.u64(b + 8), vaddr: f.u64(b + 16),
+                paddr: f.u64(b + 24), filesz: f.u64(b + 32), memsz: f.u64(b + 40), align: f.u64(b + 48))
+        }
+        return ProgramHeader(
+            type: SegmentType(f.u32(b)), flags: f.u32(b + 24), offset: UInt64(f.u32(b + 4)),
+            vaddr: UInt64(f.u32(b + 8)), paddr: UInt64(f.u32(b + 12)), filesz: UInt64(f.u32(b + 16)),
+            memsz: UInt64(f.u32(b + 20)), align: UInt64(f.u32(b + 28)))
     }
 }
