@@ -452,7 +452,9 @@ enum RefProbes {
 enum FuzzSeed {
     static func of(_ bytes: [UInt8]) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
-        for b in bytes.prefix(256) { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        bytes.withUnsafeBufferPointer { p in
+            for i in 0..<min(p.count, 256) { h = (h ^ UInt64(p[i])) &* 0x100_0000_01b3 }
+        }
         return h
     }
 }
