@@ -138,7 +138,7 @@ extension FuzzPinsyscalls {
         // The decoder's running lists of addresses and codes to pick from.
         var interesting: [UInt64] = [mainStart, (mainStart &+ mainLen) & mask, (mainStart &+ mainLen &- 1) & mask]
         for s in sites { interesting.append((mainStart &+ UInt64(s.offset)) & mask) }
-        var codes: [Int64] = [1, 86, 103, 158, 330]
+        var codes = FuzzPinsyscalls.fixedCodes
         let pinSite = sites.first { $0.sysno == Sysno.pinsyscalls }.map { (mainStart &+ UInt64($0.offset)) & mask }
         func index(_ xs: [UInt64], _ x: UInt64) -> UInt8? { xs.prefix(256).firstIndex(of: x).map { UInt8($0) } }
 

@@ -49,9 +49,12 @@ public enum FuzzPinsyscalls {
                 mainIsLdso: input.isLdso),
             label: .archPolicy(arch, policy))
         for (i, s) in input.steps.enumerated() {
-            let libcBefore = run.core.libc
+            // A successful submission is the one step that installs a libc table (R-PIN-9;
+            // `Lockstep.step` compares it with the reference's): counted rather than copying and
+            // comparing the table around every step.
+            let installed = run.pinsyscallsSuccesses
             try run.step(addr: s.addr, sysno: s.sysno, s.request, refRequest(s.request))
-            if run.core.libc != libcBefore {
+            if run.pinsyscallsSuccesses != installed {
                 // The numbers the new libc table pins (the first 64), probed with every address.
                 var extra: [UInt32] = []
                 if let pins = run.core.libc?.pins {
@@ -179,7 +182,10 @@ public enum FuzzPinsyscalls {
         interesting.append((mainStart &+ mainLen) & mask)
         interesting.append((mainStart &+ mainLen &- 1) & mask)
         for s in sites { interesting.append((mainStart &+ UInt64(s.offset)) & mask) }
-        var codes: [Int64] = [1, 86, 103, 158, 330]
+        // Room for the fixed codes and, per submission, up to 11 pinned numbers: no regrowth.
+        var codes: [Int64] = []
+        codes.reserveCapacity(5 + 6 * 11)
+        codes.append(contentsOf: fixedCodes)
         let pinSite = sites.first { $0.sysno == Sysno.pinsyscalls }.map { (mainStart &+ UInt64($0.offset)) & mask }
 
         var steps: [Step] = []
@@ -226,6 +232,9 @@ public enum FuzzPinsyscalls {
             arch: arch, policy: policy, isLdso: isLdso, sites: noMain ? nil : sites, mainStart: mainStart, mainLen: mainLen,
             delta: delta, sigtramp: sigtramp, once: once, steps: steps)
     }
+
+    /// The codes every probe step may draw, before a submission adds the numbers it pins.
+    static let fixedCodes: [Int64] = [1, 86, 103, 158, 330]
 
     /// One pinsyscalls submission with boundary-heavy base, len, npins and pins (R-PIN-3..8).
     /// `near` is an address worth overlapping (a table's region, an earlier submission).

@@ -52,7 +52,7 @@ public enum FuzzPintable {
         if case .discarded(let r, _) = parse { rule = r.rawValue }
         try require(rule == ref.discardedBy, "INV-REF-PARSE", "\(at()): core \(rule ?? "built"), reference \(ref.discardedBy ?? "built")")
         try require(RefCompare.sameEntries(parse.entries, ref.entries), "INV-REF-PARSE", "\(at()): entries differ (\(parse.entries.count) vs \(ref.entries.count))")
-        try require(parse.pins == ref.pins, "INV-REF-PARSE", "\(at()): pins differ (npins \(parse.pins?.count ?? 0) vs \(ref.pins?.count ?? 0))")
+        try require(RefCompare.samePins(parse.pins, ref.pins), "INV-REF-PARSE", "\(at()): pins differ (npins \(parse.pins?.count ?? 0) vs \(ref.pins?.count ?? 0))")
         guard let pins = parse.pins, let refPins = ref.pins else { return }
         try PinInvariants.shape(pins, isLdso: isLdso)
         let mask = arch.addressMask

@@ -25,17 +25,29 @@ public struct RefTable: Equatable, Sendable {
     public var end: UInt64
     public var pins: [UInt32]
     /// The recorded sites, in order.
-    public var sites: [RefSite] { didSet { siteSet = Set(sites) } }
-    /// The same sites as a set: D-STRICT asks only whether a (code, rel) pair was recorded, and a
-    /// membership test keeps the pin check's cost flat in the table's size (a scan of every site
-    /// per check made a fuzz input with a full table cost (sites)² comparisons).
-    public private(set) var siteSet: Set<RefSite>
+    public var sites: [RefSite] { didSet { siteSet = Self.index(sites) } }
+    /// The same sites as a set when there are more than `scanLimit`: D-STRICT asks only whether a
+    /// (code, rel) pair was recorded, and a membership test keeps the pin check's cost flat in the
+    /// table's size (a scan of every site per check made a fuzz input with a full table cost
+    /// (sites)² comparisons). A few sites are scanned: building a set of them cost more (an
+    /// allocation and a hash per site) than the scans it saves.
+    public private(set) var siteSet: Set<RefSite>?
+    public static let scanLimit = 16
+
     public init(start: UInt64, end: UInt64, pins: [UInt32], sites: [RefSite]) {
         self.start = start
         self.end = end
         self.pins = pins
         self.sites = sites
-        self.siteSet = Set(sites)
+        self.siteSet = Self.index(sites)
+    }
+
+    static func index(_ sites: [RefSite]) -> Set<RefSite>? { sites.count > scanLimit ? Set(sites) : nil }
+
+    /// D-STRICT: the pair was recorded.
+    public func records(_ site: RefSite) -> Bool {
+        if let siteSet { return siteSet.contains(site) }
+        return sites.contains(site)
     }
 }
 
@@ -62,11 +74,13 @@ public struct RefPinLoad: Equatable, Sendable {
 }
 
 public enum RefPins {
-    /// Whole entries in `bytes`, at most `limit` bytes' worth.
-    static func entries(_ bytes: [UInt8], bigEndian: Bool) -> [RefEntry] {
+    /// Whole entries in the first `limit` bytes of `bytes` (all of them when nil).
+    static func entries(_ bytes: [UInt8], limit: UInt64? = nil, bigEndian: Bool) -> [RefEntry] {
+        let n = min(UInt64(bytes.count), limit ?? UInt64(bytes.count))
         var out: [RefEntry] = []
+        out.reserveCapacity(Int(n / 8))  // one allocation, not one per doubling
         var o: UInt64 = 0
-        while o + 8 <= UInt64(bytes.count) {
+        while o + 8 <= n {
             out.append(
                 RefEntry(
                     offset: UInt32(RefBytes.uint(bytes, o, 4, bigEndian: bigEndian)!),
@@ -86,8 +100,8 @@ public enum RefPins {
     /// elf_read_pintable: `filesz` is p_filesz (full width), `available` the bytes of the segment
     /// inside the file.
     public static func parse(filesz: UInt64, available: [UInt8], bigEndian: Bool, isLdso: Bool, len: UInt64) -> RefParse {
-        let readable = Array(available.prefix(Int(min(filesz, RefConst.entriesBytes))))
-        let es = entries(readable, bigEndian: bigEndian)
+        // The readable prefix, read in place (no copy of it).
+        let es = entries(available, limit: min(filesz, RefConst.entriesBytes), bigEndian: bigEndian)
         // R-PT-1
         if filesz > RefConst.maxTableBytes { return RefParse(entries: es, discardedBy: "R-PT-1", pins: nil) }
         // R-PT-2
@@ -138,11 +152,18 @@ public enum RefPins {
     /// D-STRICT: every precise pin as stored, plus, for each marker slot, the recorded sites of
     /// that number (`recorded` offsets count from `origin`).
     public static func strictSites(pins: [UInt32], start: UInt64, recorded: [RefEntry], origin: UInt64, arch: RefArch) -> [RefSite] {
+        func isPrecise(_ i: Int) -> Bool { pins[i] != 0 && pins[i] != RefConst.marker }
+        func isMarked(_ e: RefEntry) -> Bool { Int(e.sysno) < pins.count && pins[Int(e.sysno)] == RefConst.marker }
+        // Counted first, so the array is allocated once.
+        var n = 0
+        for i in 0..<pins.count where isPrecise(i) { n += 1 }
+        for e in recorded where isMarked(e) { n += 1 }
         var out: [RefSite] = []
-        for i in 0..<pins.count where pins[i] != 0 && pins[i] != RefConst.marker {
+        out.reserveCapacity(n)
+        for i in 0..<pins.count where isPrecise(i) {
             out.append(RefSite(sysno: UInt32(i), rel: UInt64(pins[i])))
         }
-        for e in recorded where Int(e.sysno) < pins.count && pins[Int(e.sysno)] == RefConst.marker {
+        for e in recorded where isMarked(e) {
             out.append(RefSite(sysno: e.sysno, rel: (origin &+ UInt64(e.offset) &- start) & arch.mask))
         }
         return out
@@ -255,7 +276,7 @@ public enum RefPinCheck {
         let rel = (a &- r.start) & arch.mask
         if policy == .strict {
             // D-STRICT: exactly the recorded (code, rel) pairs.
-            if code >= 0 && code <= Int64(UInt32.max) && r.siteSet.contains(RefSite(sysno: UInt32(code), rel: rel)) { return nil }
+            if code >= 0 && code <= Int64(UInt32.max) && r.records(RefSite(sysno: UInt32(code), rel: rel)) { return nil }
             return .killed(RefSignal.SIGABRT, RefErrno.ENOSYS, "D-STRICT")
         }
         let v = pin(r, code)
