@@ -229,13 +229,13 @@ public struct ElfBuilder: Sendable {
             }
         }
 
-        /// Writes the bytes over `out[at..<at + count]`, which holds zeros.
-        func write(into out: inout [UInt8], at: Int, endian e: Endian) {
+        /// Writes the bytes at `at`, over zeros.
+        func write(_ w: FieldWriter, at: Int) {
             switch self {
             case .none: return
-            case .bytes(let b): out.replaceSubrange(at..<at + b.count, with: b)
-            case .path(let p): for (i, c) in p.utf8.enumerated() { out[at + i] = c }
-            case .sites(let s): ElfBuilder.store(sites: s, endian: e, into: &out, at: at)
+            case .bytes(let b): w.copy(b, at: at)
+            case .path(let p): w.copy(p.utf8, at: at)
+            case .sites(let s): ElfBuilder.store(sites: s, w, at: at)
             }
         }
     }
@@ -305,56 +305,55 @@ public struct ElfBuilder: Sendable {
 
         out.removeAll(keepingCapacity: true)
         out.append(contentsOf: repeatElement(0, count: fileSize))
-        let magic = ident.magic ?? ElfHeader.magic
-        for (i, b) in magic.prefix(4).enumerated() { out[i] = b }
-        out[4] = ident.elfClass ?? cls.rawValue
-        out[5] = ident.data ?? e.rawValue
-        out[6] = ident.version ?? 1
-        out[7] = ident.osabi ?? 0
-        func put(_ value: UInt64, at offset: Int, width: Int) {
-            e.store(value, width: width, into: &out, at: offset)
-        }
-        let w = cls == .elf64 ? 8 : 4
-        put(UInt64(type.rawValue), at: 16, width: 2)
-        put(UInt64(machine ?? arch.machine), at: 18, width: 2)
-        put(UInt64(version), at: 20, width: 4)
-        put(entry, at: 24, width: w)
-        put(phoff ?? UInt64(tableOffset), at: 24 + w, width: w)
-        put(shoff, at: 24 + 2 * w, width: w)
-        let after = 24 + 3 * w
-        put(UInt64(flags), at: after, width: 4)
-        put(UInt64(ehsize ?? UInt16(ehdrSize)), at: after + 4, width: 2)
-        put(UInt64(phentsize ?? UInt16(phdrSize)), at: after + 6, width: 2)
-        put(UInt64(phnum ?? UInt16(truncatingIfNeeded: count)), at: after + 8, width: 2)
-        put(UInt64(shentsize), at: after + 10, width: 2)
-        put(UInt64(shnum), at: after + 12, width: 2)
-        put(UInt64(shstrndx), at: after + 14, width: 2)
+        out.withUnsafeMutableBytes { bytes in
+            let w = FieldWriter(bytes: bytes, endian: e)
+            w.copy((ident.magic ?? ElfHeader.magic).prefix(4), at: 0)
+            w.put(UInt64(ident.elfClass ?? cls.rawValue), width: 1, at: 4)
+            w.put(UInt64(ident.data ?? e.rawValue), width: 1, at: 5)
+            w.put(UInt64(ident.version ?? 1), width: 1, at: 6)
+            w.put(UInt64(ident.osabi ?? 0), width: 1, at: 7)
+            let wide = cls == .elf64 ? 8 : 4
+            w.put(UInt64(type.rawValue), width: 2, at: 16)
+            w.put(UInt64(machine ?? arch.machine), width: 2, at: 18)
+            w.put(UInt64(version), width: 4, at: 20)
+            w.put(entry, width: wide, at: 24)
+            w.put(phoff ?? UInt64(tableOffset), width: wide, at: 24 + wide)
+            w.put(shoff, width: wide, at: 24 + 2 * wide)
+            let after = 24 + 3 * wide
+            w.put(UInt64(flags), width: 4, at: after)
+            w.put(UInt64(ehsize ?? UInt16(ehdrSize)), width: 2, at: after + 4)
+            w.put(UInt64(phentsize ?? UInt16(phdrSize)), width: 2, at: after + 6)
+            w.put(UInt64(phnum ?? UInt16(truncatingIfNeeded: count)), width: 2, at: after + 8)
+            w.put(UInt64(shentsize), width: 2, at: after + 10)
+            w.put(UInt64(shnum), width: 2, at: after + 12)
+            w.put(UInt64(shstrndx), width: 2, at: after + 14)
 
-        // The table and the payloads, placed again in the same order.
-        var index = 0
-        cursor = tableOffset + tableSize
-        forEachEntry(tableOffset: tableOffset, tableSize: tableSize) { entry in
-            var h = entry.header
-            var range: Range<Int>?
-            if let n = entry.contents.count {
-                let at = aligned(cursor)
-                range = at..<at + n
-                cursor = at + n
-                h.offset = UInt64(at)
-                h.filesz = UInt64(n)
-                entry.contents.write(into: &out, at: at, endian: e)
+            // The table and the payloads, placed again in the same order.
+            var index = 0
+            cursor = tableOffset + tableSize
+            forEachEntry(tableOffset: tableOffset, tableSize: tableSize) { entry in
+                var h = entry.header
+                var range: Range<Int>?
+                if let n = entry.contents.count {
+                    let at = aligned(cursor)
+                    range = at..<at + n
+                    cursor = at + n
+                    h.offset = UInt64(at)
+                    h.filesz = UInt64(n)
+                    entry.contents.write(w, at: at)
+                }
+                if entry.mapsFileStart {
+                    h.offset = 0
+                    h.filesz = min(h.memsz, UInt64(fileSize))
+                }
+                if let o = entry.offsetOverride { h.offset = o }
+                if let f = entry.fileszOverride { h.filesz = f }
+                Self.store(h, elfClass: cls, w, at: tableOffset + index * phdrSize)
+                record(index, h, range)
+                index += 1
             }
-            if entry.mapsFileStart {
-                h.offset = 0
-                h.filesz = min(h.memsz, UInt64(fileSize))
-            }
-            if let o = entry.offsetOverride { h.offset = o }
-            if let f = entry.fileszOverride { h.filesz = f }
-            Self.store(h, elfClass: cls, endian: e, into: &out, at: tableOffset + index * phdrSize)
-            record(index, h, range)
-            index += 1
+            w.copy(trailing, at: cursor)
         }
-        if !trailing.isEmpty { out.replaceSubrange(cursor..<fileSize, with: trailing) }
         if let n = truncatedTo, n < out.count { out.removeSubrange(max(0, n)...) }
     }
 
@@ -364,45 +363,45 @@ public struct ElfBuilder: Sendable {
     /// 32 bits for ELF32).
     public static func encode(_ h: ProgramHeader, elfClass: ElfClass, endian e: Endian) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: elfClass.phdrSize)
-        store(h, elfClass: elfClass, endian: e, into: &out, at: 0)
+        out.withUnsafeMutableBytes { store(h, elfClass: elfClass, FieldWriter(bytes: $0, endian: e), at: 0) }
         return out
     }
 
-    /// `encode(_:elfClass:endian:)` written over `out[at..<at + elfClass.phdrSize]`.
-    static func store(_ h: ProgramHeader, elfClass: ElfClass, endian e: Endian, into out: inout [UInt8], at: Int) {
+    /// `encode(_:elfClass:endian:)` written at `at`.
+    fileprivate static func store(_ h: ProgramHeader, elfClass: ElfClass, _ w: FieldWriter, at: Int) {
         if elfClass == .elf64 {
-            e.store(UInt64(h.type.rawValue), width: 4, into: &out, at: at)
-            e.store(UInt64(h.flags), width: 4, into: &out, at: at + 4)
-            e.store(h.offset, width: 8, into: &out, at: at + 8)
-            e.store(h.vaddr, width: 8, into: &out, at: at + 16)
-            e.store(h.paddr, width: 8, into: &out, at: at + 24)
-            e.store(h.filesz, width: 8, into: &out, at: at + 32)
-            e.store(h.memsz, width: 8, into: &out, at: at + 40)
-            e.store(h.align, width: 8, into: &out, at: at + 48)
+            w.put(UInt64(h.type.rawValue), width: 4, at: at)
+            w.put(UInt64(h.flags), width: 4, at: at + 4)
+            w.put(h.offset, width: 8, at: at + 8)
+            w.put(h.vaddr, width: 8, at: at + 16)
+            w.put(h.paddr, width: 8, at: at + 24)
+            w.put(h.filesz, width: 8, at: at + 32)
+            w.put(h.memsz, width: 8, at: at + 40)
+            w.put(h.align, width: 8, at: at + 48)
             return
         }
-        e.store(UInt64(h.type.rawValue), width: 4, into: &out, at: at)
-        e.store(h.offset, width: 4, into: &out, at: at + 4)
-        e.store(h.vaddr, width: 4, into: &out, at: at + 8)
-        e.store(h.paddr, width: 4, into: &out, at: at + 12)
-        e.store(h.filesz, width: 4, into: &out, at: at + 16)
-        e.store(h.memsz, width: 4, into: &out, at: at + 20)
-        e.store(UInt64(h.flags), width: 4, into: &out, at: at + 24)
-        e.store(h.align, width: 4, into: &out, at: at + 28)
+        w.put(UInt64(h.type.rawValue), width: 4, at: at)
+        w.put(h.offset, width: 4, at: at + 4)
+        w.put(h.vaddr, width: 4, at: at + 8)
+        w.put(h.paddr, width: 4, at: at + 12)
+        w.put(h.filesz, width: 4, at: at + 16)
+        w.put(h.memsz, width: 4, at: at + 20)
+        w.put(UInt64(h.flags), width: 4, at: at + 24)
+        w.put(h.align, width: 4, at: at + 28)
     }
 
     /// PT_OPENBSD_SYSCALLS contents: {u32 offset, u32 sysno} per record (§2.1).
     public static func encode(sites: [SyscallSite], endian e: Endian) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: sites.count * 8)
-        store(sites: sites, endian: e, into: &out, at: 0)
+        out.withUnsafeMutableBytes { store(sites: sites, FieldWriter(bytes: $0, endian: e), at: 0) }
         return out
     }
 
-    /// `encode(sites:endian:)` written over `out[at..<at + 8 * sites.count]`.
-    static func store(sites: [SyscallSite], endian e: Endian, into out: inout [UInt8], at: Int) {
+    /// `encode(sites:endian:)` written at `at`.
+    fileprivate static func store(sites: [SyscallSite], _ w: FieldWriter, at: Int) {
         for (i, s) in sites.enumerated() {
-            e.store(UInt64(s.offset), width: 4, into: &out, at: at + 8 * i)
-            e.store(UInt64(s.sysno), width: 4, into: &out, at: at + 8 * i + 4)
+            w.put(UInt64(s.offset), width: 4, at: at + 8 * i)
+            w.put(UInt64(s.sysno), width: 4, at: at + 8 * i + 4)
         }
     }
 
@@ -415,7 +414,9 @@ public struct ElfBuilder: Sendable {
 
     static func makeOpenBSDNote(endian e: Endian) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 12)
-        for (i, v) in [8, 4, 1].enumerated() { e.store(UInt64(v), width: 4, into: &out, at: 4 * i) }
+        out.withUnsafeMutableBytes { bytes in
+            for (i, v) in [8, 4, 1].enumerated() { FieldWriter(bytes: bytes, endian: e).put(UInt64(v), width: 4, at: 4 * i) }
+        }
         out += [0x4f, 0x70, 0x65, 0x6e, 0x42, 0x53, 0x44, 0]  // "OpenBSD\0"
         out += [0, 0, 0, 0]
         return out
@@ -521,5 +522,37 @@ extension ElfBuilder {
         loads[0].mapsFileStart = true
         loads.append(dataSegment(after: text, arch: arch))
         return loads
+    }
+}
+
+// MARK: - Field stores
+
+/// Writes an image's fields into its buffer: a whole field per store (the buffer is checked once
+/// per field, not once per byte as subscripting the array does).
+struct FieldWriter {
+    let bytes: UnsafeMutableRawBufferPointer
+    let endian: Endian
+
+    /// `value`'s low `width` bytes (1, 2, 4 or 8) in this byte order at `offset`.
+    func put(_ value: UInt64, width: Int, at offset: Int) {
+        precondition(offset >= 0 && offset <= bytes.count - width)
+        let little = endian == .little
+        switch width {
+        case 1: bytes.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: offset, as: UInt8.self)
+        case 2:
+            let v = UInt16(truncatingIfNeeded: value)
+            bytes.storeBytes(of: little ? v.littleEndian : v.bigEndian, toByteOffset: offset, as: UInt16.self)
+        case 4:
+            let v = UInt32(truncatingIfNeeded: value)
+            bytes.storeBytes(of: little ? v.littleEndian : v.bigEndian, toByteOffset: offset, as: UInt32.self)
+        case 8: bytes.storeBytes(of: little ? value.littleEndian : value.bigEndian, toByteOffset: offset, as: UInt64.self)
+        default: preconditionFailure("field width \(width)")
+        }
+    }
+
+    /// `source`'s bytes at `offset`.
+    func copy<C: Collection<UInt8>>(_ source: C, at offset: Int) {
+        precondition(offset >= 0 && offset <= bytes.count - source.count)
+        UnsafeMutableRawBufferPointer(rebasing: bytes[offset...]).copyBytes(from: source)
     }
 }
