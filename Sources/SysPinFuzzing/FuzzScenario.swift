@@ -334,22 +334,28 @@ public enum FuzzScenario {
         // Addresses worth calling from (all decided here, none from results).
         var candidates: [UInt64] = []
         candidates.reserveCapacity(4 + sites.count + libcSites.count + (libsys == nil ? 0 : 3 + libcSites.count) + 1)
-        for c in [text.lo, text.hi, text.hi &- 1, text.lo &- 1] { candidates.append(c & mask) }
+        candidates.append(text.lo)
+        candidates.append(text.hi)
+        candidates.append((text.hi &- 1) & mask)
+        candidates.append((text.lo &- 1) & mask)
         for s in sites { candidates.append((siteBase &+ UInt64(s.offset)) & mask) }
         for s in libcSites { candidates.append((libcBase &+ UInt64(s.offset)) & mask) }
         if libsys != nil {
-            for c in [libsysBase + page, libsysBase + page + libcText - 1, libsysBase + page + libcText] { candidates.append(c & mask) }
+            candidates.append((libsysBase + page) & mask)
+            candidates.append((libsysBase + page + libcText - 1) & mask)
+            candidates.append((libsysBase + page + libcText) & mask)
             for s in libcSites { candidates.append((libsysBase &+ UInt64(s.offset)) & mask) }
         }
         if let t = sigtramp { candidates.append(t) }
         let pinSite = sites.first { $0.sysno == Sysno.pinsyscalls }.map { (siteBase &+ UInt64($0.offset)) & mask }
         let kbindSite = sites.first { $0.sysno == Sysno.kbind }.map { (siteBase &+ UInt64($0.offset)) & mask }
-        var codes: [Int64] = []  // the sites' numbers, libc's, then 1 and 103
-        codes.reserveCapacity(sites.count + libcSites.count + 2)
-        for s in sites { codes.append(Int64(s.sysno)) }
-        for s in libcSites { codes.append(Int64(s.sysno)) }
-        codes.append(1)
-        codes.append(103)
+        // The codes: the sites' numbers, libc's, then 1 and 103 (read in place, not gathered).
+        let codeCount = sites.count + libcSites.count + 2
+        func code(_ i: Int) -> Int64 {
+            if i < sites.count { return Int64(sites[i].sysno) }
+            if i - sites.count < libcSites.count { return Int64(libcSites[i - sites.count].sysno) }
+            return i == codeCount - 2 ? 1 : 103
+        }
         let c0 = UInt64(r.u32()), c1 = c0 ^ (UInt64(r.u8()) + 1)
 
         func address(_ r: inout FuzzReader, preferred: UInt64?) -> UInt64 {
@@ -371,11 +377,11 @@ public enum FuzzScenario {
                 let addr = address(&r, preferred: nil)
                 let any = Int64(r.u16() % 400)
                 // One of codes + codes + [0, -1, 331, 158, 86, any], chosen by one byte as `pick`
-                // does, without building that array.
-                let k = Int(r.u8()) % (2 * codes.count + 6)
+                // does, without building either array.
+                let k = Int(r.u8()) % (2 * codeCount + 6)
                 let sysno: Int64
-                switch k - 2 * codes.count {
-                case ..<0: sysno = codes[k % codes.count]
+                switch k - 2 * codeCount {
+                case ..<0: sysno = code(k % codeCount)
                 case 0: sysno = 0
                 case 1: sysno = -1
                 case 2: sysno = 331
