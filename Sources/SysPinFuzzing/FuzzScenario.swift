@@ -79,10 +79,12 @@ public enum FuzzScenario {
         guard var state = started, let refState = refStarted else { return }
         addLibsys(input, to: &state)
 
-        let fromLibc = libcSubmission(input)
+        // ld.so's submission, made at the first from_libc step (nil inside: it declines).
+        var fromLibc: PinsyscallsCall??
         var run = try Lockstep(core: state, ref: refState, label: label)
         for s in input.steps {
-            try run.step(addr: s.addr, sysno: s.sysno, coreRequest(s.request, fromLibc: fromLibc), refRequest(s.request))
+            if case .fromLibc = s.request, fromLibc == nil { fromLibc = libcSubmission(input) }
+            try run.step(addr: s.addr, sysno: s.sysno, coreRequest(s.request, fromLibc: fromLibc ?? nil), refRequest(s.request))
         }
     }
 
@@ -148,7 +150,9 @@ public enum FuzzScenario {
     static func decodeSites(_ r: inout FuzzReader, textVaddr: UInt64, textMemsz: UInt64) -> [SyscallSite] {
         var sites: [SyscallSite] = []
         let end = textVaddr + textMemsz
-        for _ in 0..<Int(r.u8() % 8) {
+        let count = Int(r.u8() % 8)
+        sites.reserveCapacity(count)
+        for _ in 0..<count {
             let offset: UInt64
             switch r.u8() % 12 {
             case 0: offset = textVaddr  // rebased to 0: "no pin" (R-PT-9 D)
@@ -310,7 +314,9 @@ public enum FuzzScenario {
         // Mappings for kbind: six pages of an area, writable or not.
         let area = (wide ? 0x6_0000_0000 : 0x2000_0000) + page * UInt64(r.u8())
         var mappings: [MemoryMapping] = []
-        for _ in 0..<Int(r.u8() % 5) {
+        let mappingCount = Int(r.u8() % 5)
+        mappings.reserveCapacity(mappingCount)
+        for _ in 0..<mappingCount {
             let a = r.u8()
             let start = area + page * UInt64(a % 6)
             mappings.append(MemoryMapping(start: start, end: start + page * UInt64(1 + (a >> 3) % 3), writable: a & 0x80 == 0))
@@ -326,21 +332,30 @@ public enum FuzzScenario {
         let libsysBase = trampByte & 0x20 != 0 ? libcBase : libcBase + (wide ? 0x1_0000_0000 : 0x1000_0000)
 
         // Addresses worth calling from (all decided here, none from results).
-        var candidates: [UInt64] = [text.lo, text.hi, (text.hi &- 1) & mask, (text.lo &- 1) & mask]
+        var candidates: [UInt64] = []
+        candidates.reserveCapacity(4 + sites.count + libcSites.count + (libsys == nil ? 0 : 3 + libcSites.count) + 1)
+        candidates.append(text.lo)
+        candidates.append(text.hi)
+        candidates.append((text.hi &- 1) & mask)
+        candidates.append((text.lo &- 1) & mask)
         for s in sites { candidates.append((siteBase &+ UInt64(s.offset)) & mask) }
         for s in libcSites { candidates.append((libcBase &+ UInt64(s.offset)) & mask) }
         if libsys != nil {
-            candidates += [libsysBase + page, libsysBase + page + libcText - 1, libsysBase + page + libcText].map { $0 & mask }
+            candidates.append((libsysBase + page) & mask)
+            candidates.append((libsysBase + page + libcText - 1) & mask)
+            candidates.append((libsysBase + page + libcText) & mask)
             for s in libcSites { candidates.append((libsysBase &+ UInt64(s.offset)) & mask) }
         }
         if let t = sigtramp { candidates.append(t) }
         let pinSite = sites.first { $0.sysno == Sysno.pinsyscalls }.map { (siteBase &+ UInt64($0.offset)) & mask }
         let kbindSite = sites.first { $0.sysno == Sysno.kbind }.map { (siteBase &+ UInt64($0.offset)) & mask }
-        var codes: [Int64] = []  // the sites' numbers, libc's, then 1 and 103
-        codes.reserveCapacity(sites.count + libcSites.count + 2)
-        for s in sites { codes.append(Int64(s.sysno)) }
-        for s in libcSites { codes.append(Int64(s.sysno)) }
-        codes += [1, 103]
+        // The codes: the sites' numbers, libc's, then 1 and 103 (read in place, not gathered).
+        let codeCount = sites.count + libcSites.count + 2
+        func code(_ i: Int) -> Int64 {
+            if i < sites.count { return Int64(sites[i].sysno) }
+            if i - sites.count < libcSites.count { return Int64(libcSites[i - sites.count].sysno) }
+            return i == codeCount - 2 ? 1 : 103
+        }
         let c0 = UInt64(r.u32()), c1 = c0 ^ (UInt64(r.u8()) + 1)
 
         func address(_ r: inout FuzzReader, preferred: UInt64?) -> UInt64 {
@@ -354,15 +369,26 @@ public enum FuzzScenario {
         }
 
         var steps: [Step] = []
-        for _ in 0..<Int(r.u8() % 12) {
+        let stepCount = Int(r.u8() % 12)
+        steps.reserveCapacity(stepCount)
+        for _ in 0..<stepCount {
             switch r.u8() % 8 {
             case 0, 1, 2, 3:
                 let addr = address(&r, preferred: nil)
                 let any = Int64(r.u16() % 400)
                 // One of codes + codes + [0, -1, 331, 158, 86, any], chosen by one byte as `pick`
-                // does, without building that array.
-                let k = Int(r.u8()) % (2 * codes.count + 6)
-                let sysno: Int64 = k < 2 * codes.count ? codes[k % codes.count] : [0, -1, 331, 158, 86, any][k - 2 * codes.count]
+                // does, without building either array.
+                let k = Int(r.u8()) % (2 * codeCount + 6)
+                let sysno: Int64
+                switch k - 2 * codeCount {
+                case ..<0: sysno = code(k % codeCount)
+                case 0: sysno = 0
+                case 1: sysno = -1
+                case 2: sysno = 331
+                case 3: sysno = 158
+                case 4: sysno = 86
+                default: sysno = any
+                }
                 steps.append(Step(addr: addr, sysno: sysno, request: .plain))
             case 4, 5:
                 let addr = address(&r, preferred: pinSite)

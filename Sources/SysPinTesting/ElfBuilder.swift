@@ -78,10 +78,18 @@ public struct ElfBuilder: Sendable {
             memsz: UInt64? = nil, align: UInt64 = 4
         ) -> Segment {
             Segment(
-                header: ProgramHeader(
-                    type: type, flags: flags, offset: 0, vaddr: vaddr, filesz: UInt64(payload.count),
-                    memsz: memsz ?? UInt64(payload.count), align: align),
+                header: payloadHeader(type, count: payload.count, flags: flags, vaddr: vaddr, memsz: memsz, align: align),
                 payload: payload)
+        }
+
+        /// The header `payload(_:_:flags:vaddr:memsz:align:)` gives a payload of `count` bytes.
+        static func payloadHeader(
+            _ type: SegmentType, count: Int, flags: UInt32 = ProgramFlags.r, vaddr: UInt64 = 0, memsz: UInt64? = nil,
+            align: UInt64 = 4
+        ) -> ProgramHeader {
+            ProgramHeader(
+                type: type, flags: flags, offset: 0, vaddr: vaddr, filesz: UInt64(count), memsz: memsz ?? UInt64(count),
+                align: align)
         }
 
         /// A PT_LOAD. Without a payload it occupies no file bytes (p_offset 0, p_filesz 0): the
@@ -182,104 +190,171 @@ public struct ElfBuilder: Sendable {
 
     // MARK: - Output
 
-    public func build() -> [UInt8] { assemble().bytes }
+    public func build() -> [UInt8] {
+        var out: [UInt8] = []
+        write(into: &out) { _, _, _ in }
+        return out
+    }
 
     public func assemble() -> Layout {
+        var headers: [ProgramHeader] = []
+        var ranges: [(index: Int, range: Range<Int>)] = []
+        headers.reserveCapacity(entryCount)
+        var bytes: [UInt8] = []
+        write(into: &bytes) { i, h, range in
+            headers.append(h)
+            if let range { ranges.append((i, range)) }
+        }
+        return Layout(
+            bytes: bytes, phdrTableOffset: UInt64(arch.elfClass.ehdrSize), programHeaders: headers, payloadRanges: ranges,
+            elfClassPhdrSize: arch.elfClass.phdrSize)
+    }
+
+    /// Where a program header's file bytes come from. The generated segments keep their source
+    /// (the path, the sites) and are encoded straight into the image, with no array of their own.
+    private enum Contents {
+        case none
+        case bytes([UInt8])
+        /// PT_INTERP: the path's UTF-8 and a NUL.
+        case path(String)
+        /// PT_OPENBSD_SYSCALLS: one record per site.
+        case sites([SyscallSite])
+
+        var count: Int? {
+            switch self {
+            case .none: return nil
+            case .bytes(let b): return b.count
+            case .path(let p): return p.utf8.count + 1
+            case .sites(let s): return s.count * 8
+            }
+        }
+
+        /// Writes the bytes at `at`, over zeros.
+        func write(_ w: FieldWriter, at: Int) {
+            switch self {
+            case .none: return
+            case .bytes(let b): w.copy(b, at: at)
+            case .path(let p): w.copy(p.utf8, at: at)
+            case .sites(let s): ElfBuilder.store(sites: s, w, at: at)
+            }
+        }
+    }
+
+    /// One program-header table entry before placement.
+    private struct Entry {
+        var header: ProgramHeader
+        var contents: Contents
+        var mapsFileStart = false
+        var offsetOverride: UInt64?
+        var fileszOverride: UInt64?
+    }
+
+    /// How many program headers the table has.
+    var entryCount: Int {
+        (includePhdr ? 1 : 0) + (interp == nil ? 0 : 1) + segments.count + (openBSDNote ? 1 : 0) + (syscalls == nil ? 0 : 1)
+    }
+
+    /// The table's entries in order (see the type's comment); PT_PHDR describes a table of
+    /// `tableSize` bytes at `tableOffset`.
+    private func forEachEntry(tableOffset: Int, tableSize: Int, _ body: (Entry) -> Void) {
+        if includePhdr {
+            let (o, n) = (UInt64(tableOffset), UInt64(tableSize))
+            let align = UInt64(arch.elfClass == .elf64 ? 8 : 4)
+            body(Entry(header: ProgramHeader(type: .phdr, flags: ProgramFlags.r, offset: o, vaddr: o, filesz: n, memsz: n, align: align), contents: .none))
+        }
+        if let interp {
+            let contents = Contents.path(interp)
+            body(Entry(header: Segment.payloadHeader(.interp, count: contents.count!, align: 1), contents: contents))
+        }
+        for s in segments {
+            body(Entry(
+                header: s.header, contents: s.payload.map(Contents.bytes) ?? .none, mapsFileStart: s.mapsFileStart,
+                offsetOverride: s.offsetOverride, fileszOverride: s.fileszOverride))
+        }
+        if openBSDNote {
+            let note = Self.openBSDNote(endian: arch.endian)
+            body(Entry(header: Segment.payloadHeader(.note, count: note.count, align: 4), contents: .bytes(note)))
+        }
+        if let syscalls {
+            let contents = Contents.sites(syscalls)
+            body(Entry(header: Segment.payloadHeader(.openbsdSyscalls, count: contents.count!, memsz: 0, align: 4), contents: contents))
+        }
+    }
+
+    /// Writes the image into `out` (replacing what it held) in one buffer of the final size, and
+    /// calls `record` with each program header as written, its table index and its payload's
+    /// byte range.
+    func write(into out: inout [UInt8], _ record: (Int, ProgramHeader, Range<Int>?) -> Void) {
         let cls = arch.elfClass
         let e = arch.endian
         let ehdrSize = cls.ehdrSize
         let phdrSize = cls.phdrSize
         let wordAlign = cls == .elf64 ? 8 : 4
-
-        var all: [Segment] = []
-        all.reserveCapacity(segments.count + 4)
-        if includePhdr {
-            // Filled in below once the table size is known.
-            all.append(.raw(ProgramHeader(type: .phdr, flags: ProgramFlags.r, offset: 0, vaddr: 0, filesz: 0, memsz: 0, align: UInt64(wordAlign))))
-        }
-        if let interp { all.append(.interp(interp)) }
-        all += segments
-        if openBSDNote { all.append(.openBSDNote(endian: e)) }
-        if let syscalls { all.append(.syscalls(syscalls, endian: e)) }
-
+        let count = entryCount
         let tableOffset = ehdrSize
-        let tableSize = all.count * phdrSize
-        if includePhdr {
-            all[0].header.offset = UInt64(tableOffset)
-            all[0].header.vaddr = UInt64(tableOffset)
-            all[0].header.filesz = UInt64(tableSize)
-            all[0].header.memsz = UInt64(tableSize)
-        }
+        let tableSize = count * phdrSize
+        func aligned(_ n: Int) -> Int { n + (wordAlign - n % wordAlign) % wordAlign }
 
-        // Place payloads after the table (their bytes are written below, in this order).
+        // Payloads go after the table, each aligned to the word size, in table order.
         var cursor = tableOffset + tableSize
-        var ranges: [(index: Int, range: Range<Int>)] = []
-        ranges.reserveCapacity(all.count)
-        for (i, seg) in all.enumerated() {
-            guard let p = seg.payload else { continue }
-            cursor += (wordAlign - cursor % wordAlign) % wordAlign
-            ranges.append((i, cursor..<cursor + p.count))
-            cursor += p.count
+        forEachEntry(tableOffset: tableOffset, tableSize: tableSize) { entry in
+            if let n = entry.contents.count { cursor = aligned(cursor) + n }
         }
         // The size of the file as described (before `truncatedTo`).
-        let fileSize = UInt64(cursor + trailing.count)
+        let fileSize = cursor + trailing.count
 
-        var headers: [ProgramHeader] = []
-        headers.reserveCapacity(all.count)
-        var placed = ranges.makeIterator()
-        for (i, seg) in all.enumerated() {
-            var h = seg.header
-            if seg.payload != nil, let r = placed.next(), r.index == i {
-                h.offset = UInt64(r.range.lowerBound)
-                h.filesz = UInt64(r.range.count)
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: repeatElement(0, count: fileSize))
+        out.withUnsafeMutableBytes { bytes in
+            let w = FieldWriter(bytes: bytes, endian: e)
+            w.copy((ident.magic ?? ElfHeader.magic).prefix(4), at: 0)
+            w.put(UInt64(ident.elfClass ?? cls.rawValue), width: 1, at: 4)
+            w.put(UInt64(ident.data ?? e.rawValue), width: 1, at: 5)
+            w.put(UInt64(ident.version ?? 1), width: 1, at: 6)
+            w.put(UInt64(ident.osabi ?? 0), width: 1, at: 7)
+            let wide = cls == .elf64 ? 8 : 4
+            w.put(UInt64(type.rawValue), width: 2, at: 16)
+            w.put(UInt64(machine ?? arch.machine), width: 2, at: 18)
+            w.put(UInt64(version), width: 4, at: 20)
+            w.put(entry, width: wide, at: 24)
+            w.put(phoff ?? UInt64(tableOffset), width: wide, at: 24 + wide)
+            w.put(shoff, width: wide, at: 24 + 2 * wide)
+            let after = 24 + 3 * wide
+            w.put(UInt64(flags), width: 4, at: after)
+            w.put(UInt64(ehsize ?? UInt16(ehdrSize)), width: 2, at: after + 4)
+            w.put(UInt64(phentsize ?? UInt16(phdrSize)), width: 2, at: after + 6)
+            w.put(UInt64(phnum ?? UInt16(truncatingIfNeeded: count)), width: 2, at: after + 8)
+            w.put(UInt64(shentsize), width: 2, at: after + 10)
+            w.put(UInt64(shnum), width: 2, at: after + 12)
+            w.put(UInt64(shstrndx), width: 2, at: after + 14)
+
+            // The table and the payloads, placed again in the same order.
+            var index = 0
+            cursor = tableOffset + tableSize
+            forEachEntry(tableOffset: tableOffset, tableSize: tableSize) { entry in
+                var h = entry.header
+                var range: Range<Int>?
+                if let n = entry.contents.count {
+                    let at = aligned(cursor)
+                    range = at..<at + n
+                    cursor = at + n
+                    h.offset = UInt64(at)
+                    h.filesz = UInt64(n)
+                    entry.contents.write(w, at: at)
+                }
+                if entry.mapsFileStart {
+                    h.offset = 0
+                    h.filesz = min(h.memsz, UInt64(fileSize))
+                }
+                if let o = entry.offsetOverride { h.offset = o }
+                if let f = entry.fileszOverride { h.filesz = f }
+                Self.store(h, elfClass: cls, w, at: tableOffset + index * phdrSize)
+                record(index, h, range)
+                index += 1
             }
-            if seg.mapsFileStart {
-                h.offset = 0
-                h.filesz = min(h.memsz, fileSize)
-            }
-            if let o = seg.offsetOverride { h.offset = o }
-            if let f = seg.fileszOverride { h.filesz = f }
-            headers.append(h)
+            w.copy(trailing, at: cursor)
         }
-
-        // One buffer, written in place: header, table, payloads, trailing bytes.
-        var out = [UInt8](repeating: 0, count: ehdrSize)
-        out.reserveCapacity(cursor + trailing.count)
-        let magic = ident.magic ?? ElfHeader.magic
-        for (i, b) in magic.prefix(4).enumerated() { out[i] = b }
-        out[4] = ident.elfClass ?? cls.rawValue
-        out[5] = ident.data ?? e.rawValue
-        out[6] = ident.version ?? 1
-        out[7] = ident.osabi ?? 0
-        func put(_ value: UInt64, at offset: Int, width: Int) {
-            e.store(value, width: width, into: &out, at: offset)
-        }
-        let w = cls == .elf64 ? 8 : 4
-        put(UInt64(type.rawValue), at: 16, width: 2)
-        put(UInt64(machine ?? arch.machine), at: 18, width: 2)
-        put(UInt64(version), at: 20, width: 4)
-        put(entry, at: 24, width: w)
-        put(phoff ?? UInt64(tableOffset), at: 24 + w, width: w)
-        put(shoff, at: 24 + 2 * w, width: w)
-        let after = 24 + 3 * w
-        put(UInt64(flags), at: after, width: 4)
-        put(UInt64(ehsize ?? UInt16(ehdrSize)), at: after + 4, width: 2)
-        put(UInt64(phentsize ?? UInt16(phdrSize)), at: after + 6, width: 2)
-        put(UInt64(phnum ?? UInt16(truncatingIfNeeded: headers.count)), at: after + 8, width: 2)
-        put(UInt64(shentsize), at: after + 10, width: 2)
-        put(UInt64(shnum), at: after + 12, width: 2)
-        put(UInt64(shstrndx), at: after + 14, width: 2)
-
-        for h in headers { Self.append(h, elfClass: cls, endian: e, to: &out) }
-        for (i, _) in ranges {
-            out.append(contentsOf: repeatElement(0, count: (wordAlign - out.count % wordAlign) % wordAlign))
-            out += all[i].payload!
-        }
-        out += trailing
         if let n = truncatedTo, n < out.count { out.removeSubrange(max(0, n)...) }
-        return Layout(
-            bytes: out, phdrTableOffset: UInt64(tableOffset), programHeaders: headers, payloadRanges: ranges,
-            elfClassPhdrSize: phdrSize)
     }
 
     // MARK: - Encoders
@@ -287,45 +362,47 @@ public struct ElfBuilder: Sendable {
     /// One program header in the kernel's struct layout for `elfClass` (values are truncated to
     /// 32 bits for ELF32).
     public static func encode(_ h: ProgramHeader, elfClass: ElfClass, endian e: Endian) -> [UInt8] {
-        var out: [UInt8] = []
-        append(h, elfClass: elfClass, endian: e, to: &out)
+        var out = [UInt8](repeating: 0, count: elfClass.phdrSize)
+        out.withUnsafeMutableBytes { store(h, elfClass: elfClass, FieldWriter(bytes: $0, endian: e), at: 0) }
         return out
     }
 
-    /// `encode(_:elfClass:endian:)` appended to `out` in place.
-    static func append(_ h: ProgramHeader, elfClass: ElfClass, endian e: Endian, to out: inout [UInt8]) {
+    /// `encode(_:elfClass:endian:)` written at `at`.
+    fileprivate static func store(_ h: ProgramHeader, elfClass: ElfClass, _ w: FieldWriter, at: Int) {
         if elfClass == .elf64 {
-            out.reserveCapacity(out.count + 56)
-            e.append(UInt64(h.type.rawValue), width: 4, to: &out)
-            e.append(UInt64(h.flags), width: 4, to: &out)
-            e.append(h.offset, width: 8, to: &out)
-            e.append(h.vaddr, width: 8, to: &out)
-            e.append(h.paddr, width: 8, to: &out)
-            e.append(h.filesz, width: 8, to: &out)
-            e.append(h.memsz, width: 8, to: &out)
-            e.append(h.align, width: 8, to: &out)
+            w.put(UInt64(h.type.rawValue), width: 4, at: at)
+            w.put(UInt64(h.flags), width: 4, at: at + 4)
+            w.put(h.offset, width: 8, at: at + 8)
+            w.put(h.vaddr, width: 8, at: at + 16)
+            w.put(h.paddr, width: 8, at: at + 24)
+            w.put(h.filesz, width: 8, at: at + 32)
+            w.put(h.memsz, width: 8, at: at + 40)
+            w.put(h.align, width: 8, at: at + 48)
             return
         }
-        out.reserveCapacity(out.count + 32)
-        e.append(UInt64(h.type.rawValue), width: 4, to: &out)
-        e.append(h.offset, width: 4, to: &out)
-        e.append(h.vaddr, width: 4, to: &out)
-        e.append(h.paddr, width: 4, to: &out)
-        e.append(h.filesz, width: 4, to: &out)
-        e.append(h.memsz, width: 4, to: &out)
-        e.append(UInt64(h.flags), width: 4, to: &out)
-        e.append(h.align, width: 4, to: &out)
+        w.put(UInt64(h.type.rawValue), width: 4, at: at)
+        w.put(h.offset, width: 4, at: at + 4)
+        w.put(h.vaddr, width: 4, at: at + 8)
+        w.put(h.paddr, width: 4, at: at + 12)
+        w.put(h.filesz, width: 4, at: at + 16)
+        w.put(h.memsz, width: 4, at: at + 20)
+        w.put(UInt64(h.flags), width: 4, at: at + 24)
+        w.put(h.align, width: 4, at: at + 28)
     }
 
     /// PT_OPENBSD_SYSCALLS contents: {u32 offset, u32 sysno} per record (§2.1).
     public static func encode(sites: [SyscallSite], endian e: Endian) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(sites.count * 8)
-        for s in sites {
-            e.append(UInt64(s.offset), width: 4, to: &out)
-            e.append(UInt64(s.sysno), width: 4, to: &out)
-        }
+        var out = [UInt8](repeating: 0, count: sites.count * 8)
+        out.withUnsafeMutableBytes { store(sites: sites, FieldWriter(bytes: $0, endian: e), at: 0) }
         return out
+    }
+
+    /// `encode(sites:endian:)` written at `at`.
+    fileprivate static func store(sites: [SyscallSite], _ w: FieldWriter, at: Int) {
+        for (i, s) in sites.enumerated() {
+            w.put(UInt64(s.offset), width: 4, at: at + 8 * i)
+            w.put(UInt64(s.sysno), width: 4, at: at + 8 * i + 4)
+        }
     }
 
     /// The OpenBSD ident note: namesz 8, descsz 4, type 1, "OpenBSD\0", a zero descriptor. One
@@ -336,9 +413,10 @@ public struct ElfBuilder: Sendable {
     static let noteBig = makeOpenBSDNote(endian: .big)
 
     static func makeOpenBSDNote(endian e: Endian) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(24)
-        for v: UInt64 in [8, 4, 1] { e.append(v, width: 4, to: &out) }
+        var out = [UInt8](repeating: 0, count: 12)
+        out.withUnsafeMutableBytes { bytes in
+            for (i, v) in [8, 4, 1].enumerated() { FieldWriter(bytes: bytes, endian: e).put(UInt64(v), width: 4, at: 4 * i) }
+        }
         out += [0x4f, 0x70, 0x65, 0x6e, 0x42, 0x53, 0x44, 0]  // "OpenBSD\0"
         out += [0, 0, 0, 0]
         return out
@@ -447,13 +525,34 @@ extension ElfBuilder {
     }
 }
 
-// MARK: - In-place encoding
+// MARK: - Field stores
 
-extension Endian {
-    /// `encode(value, width:)` appended to `out`.
-    func append(_ value: UInt64, width: Int, to out: inout [UInt8]) {
-        let at = out.count
-        out.append(contentsOf: repeatElement(0, count: width))
-        store(value, width: width, into: &out, at: at)
+/// Writes an image's fields into its buffer: a whole field per store (the buffer is checked once
+/// per field, not once per byte as subscripting the array does).
+struct FieldWriter {
+    let bytes: UnsafeMutableRawBufferPointer
+    let endian: Endian
+
+    /// `value`'s low `width` bytes (1, 2, 4 or 8) in this byte order at `offset`.
+    func put(_ value: UInt64, width: Int, at offset: Int) {
+        precondition(offset >= 0 && offset <= bytes.count - width)
+        let little = endian == .little
+        switch width {
+        case 1: bytes.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: offset, as: UInt8.self)
+        case 2:
+            let v = UInt16(truncatingIfNeeded: value)
+            bytes.storeBytes(of: little ? v.littleEndian : v.bigEndian, toByteOffset: offset, as: UInt16.self)
+        case 4:
+            let v = UInt32(truncatingIfNeeded: value)
+            bytes.storeBytes(of: little ? v.littleEndian : v.bigEndian, toByteOffset: offset, as: UInt32.self)
+        case 8: bytes.storeBytes(of: little ? value.littleEndian : value.bigEndian, toByteOffset: offset, as: UInt64.self)
+        default: preconditionFailure("field width \(width)")
+        }
+    }
+
+    /// `source`'s bytes at `offset`.
+    func copy<C: Collection<UInt8>>(_ source: C, at offset: Int) {
+        precondition(offset >= 0 && offset <= bytes.count - source.count)
+        UnsafeMutableRawBufferPointer(rebasing: bytes[offset...]).copyBytes(from: source)
     }
 }
