@@ -106,13 +106,45 @@ extension Endian {
         return out
     }
 
-    /// Writes `value` as `width` bytes in this byte order over `out[at..<at + width]`, which must
-    /// already exist (no allocation).
+    /// Writes `value` as `width` bytes (1, 2, 4 or 8) in this byte order over
+    /// `out[at..<at + width]`, which must already exist (no allocation).
     public func store(_ value: UInt64, width: Int, into out: inout [UInt8], at: Int) {
-        precondition(at >= 0 && width >= 0 && at <= out.count - width)
-        for i in 0..<width {
-            let b = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))
-            out[at + (self == .little ? i : width - 1 - i)] = b
+        out.withUnsafeMutableBytes { FieldWriter(bytes: $0, endian: self).put(value, width: width, at: at) }
+    }
+}
+
+/// Writes fields into a buffer in a byte order, the writing twin of `RawFields`: a whole field per
+/// store (the buffer is checked once per field, not once per byte as subscripting an array does).
+/// `ElfBuilder` writes images with it, `Endian.store` single fields.
+public struct FieldWriter {
+    public let bytes: UnsafeMutableRawBufferPointer
+    public let endian: Endian
+
+    public init(bytes: UnsafeMutableRawBufferPointer, endian: Endian) {
+        self.bytes = bytes
+        self.endian = endian
+    }
+
+    /// `value`'s low `width` bytes (1, 2, 4 or 8) in this byte order at `offset`.
+    public func put(_ value: UInt64, width: Int, at offset: Int) {
+        precondition(offset >= 0 && offset <= bytes.count - width)
+        let little = endian == .little
+        switch width {
+        case 1: bytes.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: offset, as: UInt8.self)
+        case 2:
+            let v = UInt16(truncatingIfNeeded: value)
+            bytes.storeBytes(of: little ? v.littleEndian : v.bigEndian, toByteOffset: offset, as: UInt16.self)
+        case 4:
+            let v = UInt32(truncatingIfNeeded: value)
+            bytes.storeBytes(of: little ? v.littleEndian : v.bigEndian, toByteOffset: offset, as: UInt32.self)
+        case 8: bytes.storeBytes(of: little ? value.littleEndian : value.bigEndian, toByteOffset: offset, as: UInt64.self)
+        default: preconditionFailure("field width \(width)")
         }
+    }
+
+    /// `source`'s bytes at `offset`.
+    public func copy<C: Collection<UInt8>>(_ source: C, at offset: Int) {
+        precondition(offset >= 0 && offset <= bytes.count - source.count)
+        UnsafeMutableRawBufferPointer(rebasing: bytes[offset...]).copyBytes(from: source)
     }
 }

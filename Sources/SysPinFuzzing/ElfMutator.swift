@@ -38,8 +38,7 @@ public struct ElfMutator {
         let phnum = Int(min(h.phnum, 32))
         func put(_ off: UInt64, _ value: UInt64, _ width: Int) {
             guard off <= UInt64(bytes.count), UInt64(width) <= UInt64(bytes.count) - off else { return }
-            let enc = endian.encode(value, width: width)
-            for i in 0..<width { bytes[Int(off) + i] = enc[i] }
+            endian.store(value, width: width, into: &bytes, at: Int(off))
         }
         // Field offsets inside a phdr: (type, flags, offset, vaddr, filesz, memsz, align).
         let fields: [(UInt64, Int)] =

@@ -524,35 +524,3 @@ extension ElfBuilder {
         return loads
     }
 }
-
-// MARK: - Field stores
-
-/// Writes an image's fields into its buffer: a whole field per store (the buffer is checked once
-/// per field, not once per byte as subscripting the array does).
-struct FieldWriter {
-    let bytes: UnsafeMutableRawBufferPointer
-    let endian: Endian
-
-    /// `value`'s low `width` bytes (1, 2, 4 or 8) in this byte order at `offset`.
-    func put(_ value: UInt64, width: Int, at offset: Int) {
-        precondition(offset >= 0 && offset <= bytes.count - width)
-        let little = endian == .little
-        switch width {
-        case 1: bytes.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: offset, as: UInt8.self)
-        case 2:
-            let v = UInt16(truncatingIfNeeded: value)
-            bytes.storeBytes(of: little ? v.littleEndian : v.bigEndian, toByteOffset: offset, as: UInt16.self)
-        case 4:
-            let v = UInt32(truncatingIfNeeded: value)
-            bytes.storeBytes(of: little ? v.littleEndian : v.bigEndian, toByteOffset: offset, as: UInt32.self)
-        case 8: bytes.storeBytes(of: little ? value.littleEndian : value.bigEndian, toByteOffset: offset, as: UInt64.self)
-        default: preconditionFailure("field width \(width)")
-        }
-    }
-
-    /// `source`'s bytes at `offset`.
-    func copy<C: Collection<UInt8>>(_ source: C, at offset: Int) {
-        precondition(offset >= 0 && offset <= bytes.count - source.count)
-        UnsafeMutableRawBufferPointer(rebasing: bytes[offset...]).copyBytes(from: source)
-    }
-}
