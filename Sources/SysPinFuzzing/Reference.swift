@@ -348,11 +348,14 @@ enum RefProbes {
         try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 16) { (addrBuffer) throws(InvariantViolation) in
             try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 7) { (codeBuffer) throws(InvariantViolation) in
                 var nAddrs = 0, nCodes = 0
+                // The capacities are the counts above exactly; the buffers are unchecked in release.
                 func addAddr(_ a: UInt64) {
+                    precondition(nAddrs < addrBuffer.count)
                     addrBuffer[nAddrs] = a
                     nAddrs += 1
                 }
                 func addCode(_ c: UInt32) {
+                    precondition(nCodes < codeBuffer.count)
                     codeBuffer[nCodes] = c
                     nCodes += 1
                 }
