@@ -25,12 +25,26 @@ fuzz_targets() {
 #                             cost FuzzPintable 38 % of its exec/s for no more features (15 s:
 #                             35.7k exec/s and 4,346 features with it, 57.6k and 4,437 without;
 #                             docs/fuzzing.md).
+#                             Each binary keeps only the code its target can reach: functions in
+#                             their own sections (-function-sections), public symbols internalized
+#                             at the link (-internalize-at-link: nothing outside the executable
+#                             calls into it), and the toolchain's lld collecting unreferenced
+#                             sections with their coverage counters (--gc-sections, which SwiftPM
+#                             passes, plus -z start-stop-gc). libFuzzer clears and scans every
+#                             counter of the binary on every exec: each binary held all five
+#                             targets' code (about 41,100 counters); now FuzzELF 15,110,
+#                             FuzzPintable 11,005, FuzzPinsyscalls 13,697, FuzzKbind 13,020,
+#                             FuzzScenario 16,469 (docs/fuzzing.md). FuzzTargets.all is built by
+#                             appends for the same reason (see there).
 #   coverage                  libFuzzer + source-based coverage (ClusterFuzzLite's coverage build).
 #   afl                       ASan + trace-pc-guard edges, no libFuzzer: the objects that
 #                             fuzz_link_afl links with AFL++'s runtime and driver.
 fuzz_swift_flags() {
     case $1 in
-    address | undefined | thread) echo "--sanitize=fuzzer -Xswiftc -sanitize=fuzzer,$1 -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table" ;;
+    address | undefined | thread)
+        echo "--sanitize=fuzzer -Xswiftc -sanitize=fuzzer,$1 -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table" \
+            "-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -Xfrontend -Xswiftc -internalize-at-link" \
+            "-Xswiftc -use-ld=lld -Xlinker -z -Xlinker start-stop-gc" ;;
     coverage) echo "-Xswiftc -profile-generate -Xswiftc -profile-coverage-mapping --sanitize=fuzzer -Xswiftc -sanitize=fuzzer" ;;
     afl) echo "-Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-pc-guard" ;;
     *) echo "fuzz_swift_flags: unknown mode $1" >&2; return 1 ;;
