@@ -139,11 +139,15 @@ public enum RefPins {
 
     /// R-PT-9 (corrected): delta truncated to 32 bits first; pins rebased mod 2^32; start + delta32
     /// and len − delta32 in pointer width. Returns (pins, start, end).
+    /// `pins` is consumed: a caller handing over its only reference has it rebased in place.
     public static func rebase(
-        _ pins: [UInt32], start: UInt64, len: UInt64, delta: UInt64, arch: RefArch
+        _ pins: consuming [UInt32], start: UInt64, len: UInt64, delta: UInt64, arch: RefArch
     ) -> (pins: [UInt32], start: UInt64, end: UInt64) {
         let d32 = UInt32(truncatingIfNeeded: delta)
-        let out = pins.map { v in v == 0 || v == RefConst.marker ? v : v &- d32 }
+        var out = pins
+        for i in 0..<out.count where out[i] != 0 && out[i] != RefConst.marker {
+            out[i] = out[i] &- d32
+        }
         let s = (start &+ UInt64(d32)) & arch.mask
         let l = (len &- UInt64(d32)) & arch.mask
         return (out, s, (s &+ l) & arch.mask)
