@@ -172,18 +172,16 @@ extension PinRegion {
     /// (the image's load base for a PT_OPENBSD_SYSCALLS table, the submission's base for
     /// pinsyscalls); a site at `origin + offset` is `origin + offset − start` past the start.
     public func strictSites(recorded: [SyscallSite], origin: UInt64, mask: UInt64) -> ExactSiteSet {
-        func isPrecise(_ v: UInt32) -> Bool { v != 0 && v != multipleSitesPin }
-        func isMarked(_ e: SyscallSite) -> Bool { Int(e.sysno) < pins.count && pins[Int(e.sysno)] == multipleSitesPin }
         // Counted first: one allocation of the keys' size (not a slot per pin and entry).
         var n = 0
-        for v in pins where isPrecise(v) { n += 1 }
-        for e in recorded where isMarked(e) { n += 1 }
+        for v in pins where v != 0 && v != multipleSitesPin { n += 1 }
+        for e in recorded where pins.count > Int(e.sysno) && pins[Int(e.sysno)] == multipleSitesPin { n += 1 }
         var keys: [ExactSite] = []
         keys.reserveCapacity(n)
-        for (i, v) in pins.enumerated() where isPrecise(v) {
+        for (i, v) in pins.enumerated() where v != 0 && v != multipleSitesPin {
             keys.append(ExactSite(sysno: UInt32(i), rel: UInt64(v)))
         }
-        for e in recorded where isMarked(e) {
+        for e in recorded where Int(e.sysno) < pins.count && pins[Int(e.sysno)] == multipleSitesPin {
             keys.append(ExactSite(sysno: e.sysno, rel: (origin &+ UInt64(e.offset) &- start) & mask))
         }
         return ExactSiteSet(keys: keys)

@@ -99,7 +99,8 @@ public enum FuzzPinsyscalls {
             }
             let r = RefPins.rebase(consume refPins, start: input.mainStart, len: input.mainLen, delta: input.delta, arch: ra)
             let strict = RefPins.strictSites(pins: r.pins, start: r.start, recorded: ref.entries, origin: input.mainStart, arch: ra)
-            refMain = RefTable(start: r.start, end: r.end, pins: r.pins, sites: strict)
+            // Only the strict policy asks whether a site was recorded: the others build no set.
+            refMain = RefTable(start: r.start, end: r.end, pins: r.pins, sites: strict, indexed: input.policy == .strict)
         }
         try RefCompare.tables(main, refMain, "INV-REF-REGION", at())
         return (main, refMain)

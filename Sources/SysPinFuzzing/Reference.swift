@@ -14,8 +14,13 @@ extension RefArch {
     /// The reference's row for a core arch (same canonical name).
     init(_ a: Arch) {
         // The rows of `Arch.all`, looked up once: a target asks for every input.
-        let all = Arch.all, rows = RefArch.coreRows
-        for i in all.indices where all[i].name == a.name {
+        // The machine number first (one load, no copy of an `Arch`): only the rows it matches
+        // (mips64 and mips64el share one) have their names compared.
+        let rows = RefArch.coreRows
+        let i = Arch.all.withUnsafeBufferPointer { all in
+            all.indices.first { all[$0].machine == a.machine && all[$0].name == a.name }
+        }
+        if let i {
             self = rows[i]
             return
         }
@@ -38,8 +43,14 @@ extension RefVerdict {
         switch (rule, v.rule) {
         case (nil, nil): return true
         case (var r?, let c?):
+            // A rule id is a few bytes: compared in a loop, not through memcmp (which the
+            // sanitizer intercepts and range-checks on every call).
             return c.staticString.withUTF8Buffer { p in
-                r.withUTF8 { q in p.count == q.count && (p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0) }
+                r.withUTF8 { q in
+                    guard p.count == q.count else { return false }
+                    for i in 0..<p.count where p[i] != q[i] { return false }
+                    return true
+                }
             }
         default: return false
         }
@@ -374,6 +385,7 @@ enum RefProbes {
         /// region, then the reference's sites the region's precise pins do not already give (a
         /// marker slot's recorded sites, or any the core lacks), written from `buffer[from]` on
         /// (nil: only counted). Returns how many there are.
+        @inline(never)  // called four times: one copy of its loops' edges
         func sites(_ r: PinRegion?, _ t: RefTable?, into buffer: UnsafeMutableBufferPointer<Site>?, from: Int) -> Int {
             var n = from
             func add(_ s: Site) {
