@@ -32,9 +32,8 @@ fuzz_targets() {
 #                             sections with their coverage counters (--gc-sections, which SwiftPM
 #                             passes, plus -z start-stop-gc). libFuzzer clears and scans every
 #                             counter of the binary on every exec: each binary held all five
-#                             targets' code (about 41,100 counters); now FuzzELF 15,110,
-#                             FuzzPintable 11,005, FuzzPinsyscalls 13,697, FuzzKbind 13,020,
-#                             FuzzScenario 16,469 (docs/fuzzing.md). FuzzTargets.all is built by
+#                             targets' code (about 41,100 counters); now 10.6k-16.6k each
+#                             (BENCHMARKS.md, docs/fuzzing.md). FuzzTargets.all is built by
 #                             appends for the same reason (see there).
 #   coverage                  libFuzzer + source-based coverage (ClusterFuzzLite's coverage build).
 #   afl                       ASan + trace-pc-guard edges, no libFuzzer: the objects that
