@@ -3,9 +3,9 @@ import SysPinCore
 import SysPinReference
 import Testing
 
-/// `RefProbes.pinCheck` probes every site of a table, small or large (a buffer for the sites may
-/// live on the stack for small tables): tables of 3 to 330 sites are probed whole (both models
-/// agree), and a site moved in one model only still fails.
+/// `RefProbes.pinCheck` probes every site of a table, small or large: tables of 3 to 330 sites
+/// (64 and 65 either side of a stack buffer a faster site list may use) are probed whole (both
+/// models agree), and a site moved in one model only still fails.
 @Suite("RefProbes")
 struct RefProbesTests {
     /// A region pinning every number from 1 to `count` at its own site, as both models hold it.

@@ -32,7 +32,7 @@ fuzz_targets() {
 #                             sections with their coverage counters (--gc-sections, which SwiftPM
 #                             passes, plus -z start-stop-gc). libFuzzer clears and scans every
 #                             counter of the binary on every exec: each binary held all five
-#                             targets' code (about 41,100 counters); now 10.6k-16.6k each
+#                             targets' code (about 41,100 counters); now 11.0k-16.5k each
 #                             (BENCHMARKS.md, docs/fuzzing.md). FuzzTargets.all is built by
 #                             appends for the same reason (see there).
 #   coverage                  libFuzzer + source-based coverage (ClusterFuzzLite's coverage build).
