@@ -42,7 +42,8 @@ public enum Pinsyscalls {
         let npins = Int(Int32(truncatingIfNeeded: c.npins))
         if npins < 1 || npins > Int(config.maxSyscall) { return (.fail(.E2BIG, "R-PIN-5"), nil) }
         if c.pins.count < npins { return (.fail(.EFAULT, "R-PIN-7"), nil) }
-        let pins = Array(c.pins.prefix(npins))
+        // The first npins values; the submitted array itself (shared, no copy) when it has no more.
+        let pins = c.pins.count == npins ? c.pins : Array(c.pins.prefix(npins))
         for v in pins where v != 0 && v != multipleSitesPin && UInt64(v) > len {
             return (.fail(.ERANGE, "R-PIN-8"), nil)
         }

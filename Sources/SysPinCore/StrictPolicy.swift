@@ -57,12 +57,22 @@ public struct ExactSiteSet: Hashable, Sendable, ExactSiteSlots {
     static let seedsPerSize = 8
 
     public init<S: Sequence>(_ sites: S) where S.Element == ExactSite {
-        var keys: [ExactSite] = []
-        for s in sites where s.sysno != Self.emptySysno { keys.append(s) }
-        keys.sort()
-        var unique: [ExactSite] = []
-        unique.reserveCapacity(keys.count)
-        for k in keys where unique.last != k { unique.append(k) }
+        self.init(keys: Array(sites))
+    }
+
+    /// The set of `keys`, which are sorted and deduplicated in place (no other array than the
+    /// table is allocated when the caller hands over its only reference).
+    init(keys: consuming [ExactSite]) {
+        var unique = keys
+        unique.removeAll { $0.sysno == Self.emptySysno }
+        unique.sort()
+        // Duplicates are adjacent once sorted: keep the first of each run.
+        var kept = 0
+        for i in unique.indices where kept == 0 || unique[kept - 1] != unique[i] {
+            unique[kept] = unique[i]
+            kept += 1
+        }
+        unique.removeLast(unique.count - kept)
         count = unique.count
         seed = 0
         guard !unique.isEmpty else {
@@ -162,15 +172,19 @@ extension PinRegion {
     /// (the image's load base for a PT_OPENBSD_SYSCALLS table, the submission's base for
     /// pinsyscalls); a site at `origin + offset` is `origin + offset − start` past the start.
     public func strictSites(recorded: [SyscallSite], origin: UInt64, mask: UInt64) -> ExactSiteSet {
+        // Counted first: one allocation of the keys' size (not a slot per pin and entry).
+        var n = 0
+        for v in pins where v != 0 && v != multipleSitesPin { n += 1 }
+        for e in recorded where pins.count > Int(e.sysno) && pins[Int(e.sysno)] == multipleSitesPin { n += 1 }
         var keys: [ExactSite] = []
-        keys.reserveCapacity(pins.count + recorded.count)
+        keys.reserveCapacity(n)
         for (i, v) in pins.enumerated() where v != 0 && v != multipleSitesPin {
             keys.append(ExactSite(sysno: UInt32(i), rel: UInt64(v)))
         }
         for e in recorded where Int(e.sysno) < pins.count && pins[Int(e.sysno)] == multipleSitesPin {
             keys.append(ExactSite(sysno: e.sysno, rel: (origin &+ UInt64(e.offset) &- start) & mask))
         }
-        return ExactSiteSet(keys)
+        return ExactSiteSet(keys: keys)
     }
 
     /// This region with its strict site set attached (see `strictSites`).

@@ -55,19 +55,22 @@ public enum FuzzPinsyscalls {
             let installed = run.pinsyscallsSuccesses
             try run.step(addr: s.addr, sysno: s.sysno, s.request, refRequest(s.request))
             if run.pinsyscallsSuccesses != installed {
-                // The numbers the new libc table pins (the first 64), probed with every address.
-                var extra: [UInt32] = []
-                if let pins = run.core.libc?.pins {
-                    extra.reserveCapacity(min(64, pins.count))
-                    for (code, v) in pins.enumerated() where v != 0 {
-                        if extra.count == 64 { break }
-                        extra.append(UInt32(code))
+                // The numbers the new libc table pins (the first 64), probed with every address;
+                // kept on the stack.
+                try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { (extra) throws(InvariantViolation) in
+                    var n = 0
+                    if let pins = run.core.libc?.pins {
+                        for (code, v) in pins.enumerated() where v != 0 {
+                            if n == 64 { break }
+                            extra[n] = UInt32(code)
+                            n += 1
+                        }
                     }
+                    try RefProbes.pinCheck(
+                        libc: run.core.libc, refLibc: run.ref.libc, main: run.core.main, refMain: run.ref.main,
+                        sigtramp: run.core.sigtramp, arch: arch, policy: input.policy, trusted: run.core.trusted,
+                        extra: UnsafeBufferPointer(rebasing: extra[..<n]), seed: seed &+ UInt64(i), at: label())
                 }
-                try RefProbes.pinCheck(
-                    libc: run.core.libc, refLibc: run.ref.libc, main: run.core.main, refMain: run.ref.main,
-                    sigtramp: run.core.sigtramp, arch: arch, policy: input.policy, trusted: run.core.trusted,
-                    extraCodes: extra, seed: seed &+ UInt64(i), at: label())
             }
         }
     }
@@ -79,7 +82,7 @@ public enum FuzzPinsyscalls {
         let mask = input.arch.addressMask
         func at() -> String { "\(input.arch.name) \(input.policy) main table" }
         let parse = PinTableReader.build(entries: sites, isLdso: input.isLdso, len: input.mainLen)
-        let ref = RefPins.build(sites.map(RefEntry.init), isLdso: input.isLdso, len: input.mainLen)
+        var ref = RefPins.build(sites.map(RefEntry.init), isLdso: input.isLdso, len: input.mainLen)
         var rule: String?
         if case .discarded(let r, _) = parse { rule = r.rawValue }
         try require(
@@ -87,14 +90,17 @@ public enum FuzzPinsyscalls {
             "\(at()): core \(rule ?? "built") npins \(parse.pins?.count ?? 0), reference \(ref.discardedBy ?? "built") npins \(ref.pins?.count ?? 0)")
         var main: PinRegion?
         var refMain: RefTable?
-        if let pins = parse.pins, let refPins = ref.pins {
-            main = PinRegion.adjusted(pins: pins, start: input.mainStart, len: input.mainLen, delta: input.delta, mask: mask)
+        // Both pins arrays are taken out of their parses, so each is rebased in place.
+        if case .table(_, let pins) = consume parse, let refPins = ref.pins {
+            ref.pins = nil
+            main = PinRegion.adjusted(pins: consume pins, start: input.mainStart, len: input.mainLen, delta: input.delta, mask: mask)
             if input.policy == .strict {
                 main = main?.withStrictSites(recorded: sites, origin: input.mainStart, mask: mask)
             }
-            let r = RefPins.rebase(refPins, start: input.mainStart, len: input.mainLen, delta: input.delta, arch: ra)
+            let r = RefPins.rebase(consume refPins, start: input.mainStart, len: input.mainLen, delta: input.delta, arch: ra)
             let strict = RefPins.strictSites(pins: r.pins, start: r.start, recorded: ref.entries, origin: input.mainStart, arch: ra)
-            refMain = RefTable(start: r.start, end: r.end, pins: r.pins, sites: strict)
+            // Only the strict policy asks whether a site was recorded: the others build no set.
+            refMain = RefTable(start: r.start, end: r.end, pins: r.pins, sites: strict, indexed: input.policy == .strict)
         }
         try RefCompare.tables(main, refMain, "INV-REF-REGION", at())
         return (main, refMain)

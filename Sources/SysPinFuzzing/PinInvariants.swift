@@ -59,9 +59,13 @@ enum PinInvariants {
             let a = region.site(of: v, mask: mask)
             return region.start <= a && a < region.end ? a : nil
         }
+        // `missing` and `at` are kept out of line: one copy of the pin check's edges, not one per
+        // call (libFuzzer handles every executed edge per exec).
+        @inline(never)
         func missing(_ c: UInt32) throws(InvariantViolation) {
             guard count(c) == 0 && !(isLdso && c == Sysno.kbind) else { return }
             // The five addresses one by one: an array literal of them cost a malloc per number.
+            @inline(never)
             func at(_ a: UInt64?) throws(InvariantViolation) {
                 guard let a, region.start <= a && a < region.end else { return }
                 // `.noPin` is the one decision whose verdict is the R-PC-7 kill (SIGABRT, ENOSYS).

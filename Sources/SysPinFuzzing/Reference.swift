@@ -14,8 +14,13 @@ extension RefArch {
     /// The reference's row for a core arch (same canonical name).
     init(_ a: Arch) {
         // The rows of `Arch.all`, looked up once: a target asks for every input.
-        let all = Arch.all, rows = RefArch.coreRows
-        for i in all.indices where all[i].name == a.name {
+        // The machine number first (one load, no copy of an `Arch`): only the rows it matches
+        // (mips64 and mips64el share one) have their names compared.
+        let rows = RefArch.coreRows
+        let i = Arch.all.withUnsafeBufferPointer { all in
+            all.indices.first { all[$0].machine == a.machine && all[$0].name == a.name }
+        }
+        if let i {
             self = rows[i]
             return
         }
@@ -38,8 +43,14 @@ extension RefVerdict {
         switch (rule, v.rule) {
         case (nil, nil): return true
         case (var r?, let c?):
+            // A rule id is a few bytes: compared in a loop, not through memcmp (which the
+            // sanitizer intercepts and range-checks on every call).
             return c.staticString.withUTF8Buffer { p in
-                r.withUTF8 { q in p.count == q.count && (p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0) }
+                r.withUTF8 { q in
+                    guard p.count == q.count else { return false }
+                    for i in 0..<p.count where p[i] != q[i] { return false }
+                    return true
+                }
             }
         default: return false
         }
@@ -309,7 +320,8 @@ struct Lockstep {
 ///   fixed codes, `extraCodes`, every site's code).
 /// A fault a full grid finds at a site with its own code, with a code the table does not pin
 /// there, with a neighbouring number, at a bound or at the trampoline is found here too; the
-/// sample keeps the rest of the grid in play. One array (the sites) is allocated per call.
+/// sample keeps the rest of the grid in play. The sites are counted, then kept in one buffer of
+/// their size: on the stack for up to `stackSites` of them, else one heap allocation.
 enum RefProbes {
     static let sampleSize = 32
 
@@ -318,9 +330,27 @@ enum RefProbes {
         var code: UInt32
     }
 
+    /// The sites of up to this many entries live on the stack (1 KiB, the size
+    /// `withUnsafeTemporaryAllocation` places there without asking the runtime); more take one
+    /// heap buffer of exactly their count.
+    static let stackSites = 64
+
     static func pinCheck(
         libc: PinRegion?, refLibc: RefTable?, main: PinRegion?, refMain: RefTable?, sigtramp: UInt64?, arch: Arch,
         policy: PinPolicy, trusted: TrustedText = TrustedText(), extraCodes: [UInt32] = [], seed: UInt64,
+        at: @autoclosure () -> String
+    ) throws(InvariantViolation) {
+        try extraCodes.withUnsafeBufferPointer { (extra) throws(InvariantViolation) in
+            try pinCheck(
+                libc: libc, refLibc: refLibc, main: main, refMain: refMain, sigtramp: sigtramp, arch: arch, policy: policy,
+                trusted: trusted, extra: extra, seed: seed, at: at())
+        }
+    }
+
+    /// `pinCheck` with the extra codes in a buffer (a caller's stack), so no array is built for them.
+    static func pinCheck(
+        libc: PinRegion?, refLibc: RefTable?, main: PinRegion?, refMain: RefTable?, sigtramp: UInt64?, arch: Arch,
+        policy: PinPolicy, trusted: TrustedText, extra extraCodes: UnsafeBufferPointer<UInt32>, seed: UInt64,
         at: @autoclosure () -> String
     ) throws(InvariantViolation) {
         let mask = arch.addressMask
@@ -328,6 +358,10 @@ enum RefProbes {
         let refPolicy = RefPolicy(policy)
         let refLibsys = trusted.libsys.map(RefSpan.init)
 
+        // One copy of the check and the comparison, called from every probe below (not inlined at
+        // each call: libFuzzer handles every executed edge per exec, and ten inlined copies of the
+        // pin check were ten sets of edges).
+        @inline(never)
         func probe(_ a: UInt64, _ c: UInt32) throws(InvariantViolation) {
             guard c >= 1 && c < 331 else { return }
             let core = PinCheck.check(
@@ -340,111 +374,149 @@ enum RefProbes {
                 "\(at()) \(policy) addr 0x\(String(a, radix: 16)) code \(c): core \(core), reference \(ref ?? .ok)")
         }
 
-        // The fixed addresses (at most 2 + 1 + 5 + 2 × 4) and codes (at most 5 + 2) on the stack;
-        // only the sites, as many as the tables have, take a heap array.
-        var sites: [Site] = []
-        sites.reserveCapacity(
-            (libc?.pins.count ?? 0) + (main?.pins.count ?? 0) + (refLibc?.sites.count ?? 0) + (refMain?.sites.count ?? 0))
-        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 16) { (addrBuffer) throws(InvariantViolation) in
-            try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 7) { (codeBuffer) throws(InvariantViolation) in
-                var nAddrs = 0, nCodes = 0
-                // The capacities are the counts above exactly; the buffers are unchecked in release.
-                func addAddr(_ a: UInt64) {
-                    precondition(nAddrs < addrBuffer.count)
-                    addrBuffer[nAddrs] = a
-                    nAddrs += 1
+        /// Whether the reference's site (code, addr) is a precise pin of the core's region, which
+        /// the core's pins add as a site already.
+        func isCorePin(_ r: PinRegion?, _ code: UInt32, _ addr: UInt64) -> Bool {
+            guard let r, Int(code) < r.pins.count else { return false }
+            let v = r.pins[Int(code)]
+            return v != 0 && v != multipleSitesPin && r.site(of: v, mask: mask) == addr
+        }
+        /// The sites of one core region and its reference table: every pinned slot of the
+        /// region, then the reference's sites the region's precise pins do not already give (a
+        /// marker slot's recorded sites, or any the core lacks), written from `buffer[from]` on
+        /// (nil: only counted). Returns how many there are.
+        @inline(never)  // called four times: one copy of its loops' edges
+        func sites(_ r: PinRegion?, _ t: RefTable?, into buffer: UnsafeMutableBufferPointer<Site>?, from: Int) -> Int {
+            var n = from
+            func add(_ s: Site) {
+                if let buffer {
+                    precondition(n < buffer.count)
+                    buffer.initializeElement(at: n, to: s)
                 }
-                func addCode(_ c: UInt32) {
-                    precondition(nCodes < codeBuffer.count)
-                    codeBuffer[nCodes] = c
-                    nCodes += 1
+                n += 1
+            }
+            if let r {
+                r.pins.withUnsafeBufferPointer { pins in
+                    for (code, v) in pins.enumerated() where v != 0 {
+                        add(Site(addr: r.site(of: v, mask: mask), code: UInt32(code)))
+                    }
                 }
-                addAddr(0)
-                addAddr(mask)
-                addCode(1)
-                addCode(Sysno.kbind)
-                addCode(Sysno.sigreturn)
-                addCode(Sysno.pinsyscalls)
-                addCode(330)
-                if let t = sigtramp { addAddr(t) }
-                if let s = trusted.libsys {
-                    addAddr(s.start & mask)
-                    addAddr(s.end & mask)
-                    addAddr((s.start &+ 1) & mask)
-                    addAddr((s.end &- 1) & mask)
-                    addAddr((s.start &- 1) & mask)
+            }
+            if let t {
+                for x in t.sites {
+                    let addr = (t.start &+ x.rel) & mask
+                    if !isCorePin(r, x.sysno, addr) { add(Site(addr: addr, code: x.sysno)) }
                 }
-                func add(_ r: PinRegion?, _ t: RefTable?) {
-                    if let r {
+            }
+            return n - from
+        }
+
+        // The sites, counted first so that they fit one buffer exactly: on the stack when there
+        // are few (no allocation), else one heap buffer of their size (not one slot per pin: the
+        // sanitizer fills the first 4 KiB of every allocation).
+        let count = sites(libc, refLibc, into: nil, from: 0) + sites(main, refMain, into: nil, from: 0)
+        if count <= stackSites {
+            try withUnsafeTemporaryAllocation(of: Site.self, capacity: stackSites) { (buffer) throws(InvariantViolation) in
+                try fill(buffer, count)
+            }
+        } else {
+            let buffer = UnsafeMutableBufferPointer<Site>.allocate(capacity: count)
+            defer { buffer.deallocate() }
+            try fill(buffer, count)
+        }
+
+        func fill(_ buffer: UnsafeMutableBufferPointer<Site>, _ count: Int) throws(InvariantViolation) {
+            let n = sites(libc, refLibc, into: buffer, from: 0)
+            precondition(n + sites(main, refMain, into: buffer, from: n) == count)
+            try withFixed(UnsafeBufferPointer(rebasing: buffer[..<count]))
+        }
+
+        func withFixed(_ sites: UnsafeBufferPointer<Site>) throws(InvariantViolation) {
+            // The fixed addresses (at most 2 + 1 + 5 + 2 × 4) and codes (at most 5 + 2) on the stack.
+            try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 16) { (addrBuffer) throws(InvariantViolation) in
+                try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 7) { (codeBuffer) throws(InvariantViolation) in
+                    var nAddrs = 0, nCodes = 0
+                    // The capacities are the counts above exactly; the buffers are unchecked in release.
+                    func addAddr(_ a: UInt64) {
+                        precondition(nAddrs < addrBuffer.count)
+                        addrBuffer[nAddrs] = a
+                        nAddrs += 1
+                    }
+                    func addCode(_ c: UInt32) {
+                        precondition(nCodes < codeBuffer.count)
+                        codeBuffer[nCodes] = c
+                        nCodes += 1
+                    }
+                    addAddr(0)
+                    addAddr(mask)
+                    addCode(1)
+                    addCode(Sysno.kbind)
+                    addCode(Sysno.sigreturn)
+                    addCode(Sysno.pinsyscalls)
+                    addCode(330)
+                    if let t = sigtramp { addAddr(t) }
+                    if let s = trusted.libsys {
+                        addAddr(s.start & mask)
+                        addAddr(s.end & mask)
+                        addAddr((s.start &+ 1) & mask)
+                        addAddr((s.end &- 1) & mask)
+                        addAddr((s.start &- 1) & mask)
+                    }
+                    func addRegion(_ r: PinRegion?) {
+                        guard let r else { return }
                         addAddr(r.start & mask)
                         addAddr(r.end & mask)
                         addAddr((r.start &+ 1) & mask)
                         addAddr((r.end &- 1) & mask)
-                        r.pins.withUnsafeBufferPointer { pins in
-                            for (code, v) in pins.enumerated() where v != 0 {
-                                sites.append(Site(addr: r.site(of: v, mask: mask), code: UInt32(code)))
-                            }
-                        }
                         addCode(UInt32(truncatingIfNeeded: r.pins.count))
                     }
-                    guard let t else { return }
-                    for x in t.sites {
-                        let addr = (t.start &+ x.rel) & mask
-                        // A precise pin of the core's region is a site already; the reference's other
-                        // sites (a marker slot's recorded ones, or any the core lacks) are added.
-                        if let r, Int(x.sysno) < r.pins.count {
-                            let v = r.pins[Int(x.sysno)]
-                            if v != 0 && v != multipleSitesPin && r.site(of: v, mask: mask) == addr { continue }
-                        }
-                        sites.append(Site(addr: addr, code: x.sysno))
-                    }
+                    addRegion(libc)
+                    addRegion(main)
+                    let fixedAddrs = UnsafeBufferPointer(rebasing: addrBuffer[..<nAddrs])
+                    let fixedCodes = UnsafeBufferPointer(rebasing: codeBuffer[..<nCodes])
+                    try probeAll(sites: sites, fixedAddrs: fixedAddrs, fixedCodes: fixedCodes)
                 }
-                add(libc, refLibc)
-                add(main, refMain)
-                let fixedAddrs = UnsafeBufferPointer(rebasing: addrBuffer[..<nAddrs])
-                let fixedCodes = UnsafeBufferPointer(rebasing: codeBuffer[..<nCodes])
-                try probeAll(fixedAddrs: fixedAddrs, fixedCodes: fixedCodes)
             }
         }
 
-        func probeAll(fixedAddrs: UnsafeBufferPointer<UInt64>, fixedCodes: UnsafeBufferPointer<UInt32>) throws(InvariantViolation) {
+        func probeAll(
+            sites: UnsafeBufferPointer<Site>, fixedAddrs: UnsafeBufferPointer<UInt64>, fixedCodes: UnsafeBufferPointer<UInt32>
+        ) throws(InvariantViolation) {
             for a in fixedAddrs {
                 for c in fixedCodes { try probe(a, c) }
             }
-            try sites.withUnsafeBufferPointer { (sites) throws(InvariantViolation) in
-                for (i, s) in sites.enumerated() {
-                    let before = sites[i == 0 ? sites.count - 1 : i - 1].code, after = sites[i + 1 == sites.count ? 0 : i + 1].code
-                    try probe(s.addr, s.code)
-                    try probe(s.addr, s.code &+ 1)
-                    try probe(s.addr, s.code &- 1)
-                    if before != s.code { try probe(s.addr, before) }
-                    if after != s.code && after != before { try probe(s.addr, after) }
-                    try probe((s.addr &+ 1) & mask, s.code)
-                    try probe((s.addr &- 1) & mask, s.code)
+            for (i, s) in sites.enumerated() {
+                let before = sites[i == 0 ? sites.count - 1 : i - 1].code, after = sites[i + 1 == sites.count ? 0 : i + 1].code
+                try probe(s.addr, s.code)
+                try probe(s.addr, s.code &+ 1)
+                try probe(s.addr, s.code &- 1)
+                if before != s.code { try probe(s.addr, before) }
+                if after != s.code && after != before { try probe(s.addr, after) }
+                try probe((s.addr &+ 1) & mask, s.code)
+                try probe((s.addr &- 1) & mask, s.code)
+            }
+            // The rest of the grid, sampled: a row (a fixed address, or a site ±1) and a code of the
+            // pool, deterministic per input (xorshift64).
+            let rows = fixedAddrs.count + 3 * sites.count
+            let pool = fixedCodes.count + extraCodes.count + sites.count
+            var x = seed | 1
+            for _ in 0..<(sampleSize + extraCodes.count) {
+                x ^= x << 13
+                x ^= x >> 7
+                x ^= x << 17
+                let k = Int(x % UInt64(rows))
+                let a =
+                    k < fixedAddrs.count
+                    ? fixedAddrs[k] : (sites[(k - fixedAddrs.count) / 3].addr &+ UInt64((k - fixedAddrs.count) % 3) &- 1) & mask
+                var j = Int((x >> 32) % UInt64(pool))
+                let c: UInt32
+                if j < fixedCodes.count {
+                    c = fixedCodes[j]
+                } else {
+                    j -= fixedCodes.count
+                    c = j < extraCodes.count ? extraCodes[j] : sites[j - extraCodes.count].code
                 }
-                // The rest of the grid, sampled: a row (a fixed address, or a site ±1) and a code of the
-                // pool, deterministic per input (xorshift64).
-                let rows = fixedAddrs.count + 3 * sites.count
-                let pool = fixedCodes.count + extraCodes.count + sites.count
-                var x = seed | 1
-                for _ in 0..<(sampleSize + extraCodes.count) {
-                    x ^= x << 13
-                    x ^= x >> 7
-                    x ^= x << 17
-                    let k = Int(x % UInt64(rows))
-                    let a =
-                        k < fixedAddrs.count
-                        ? fixedAddrs[k] : (sites[(k - fixedAddrs.count) / 3].addr &+ UInt64((k - fixedAddrs.count) % 3) &- 1) & mask
-                    var j = Int((x >> 32) % UInt64(pool))
-                    let c: UInt32
-                    if j < fixedCodes.count {
-                        c = fixedCodes[j]
-                    } else {
-                        j -= fixedCodes.count
-                        c = j < extraCodes.count ? extraCodes[j] : sites[j - extraCodes.count].code
-                    }
-                    try probe(a, c)
-                }
+                try probe(a, c)
             }
         }
     }

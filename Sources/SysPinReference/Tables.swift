@@ -35,11 +35,22 @@ public struct RefTable: Equatable, Sendable {
     public static let scanLimit = 16
 
     public init(start: UInt64, end: UInt64, pins: [UInt32], sites: [RefSite]) {
+        self.init(start: start, end: end, pins: pins, sites: sites, indexed: true)
+    }
+
+    /// `indexed` false: no set is built now, for a table whose sites only the strict policy asks
+    /// about (`records` then scans them); a later change of `sites` builds it as usual.
+    public init(start: UInt64, end: UInt64, pins: [UInt32], sites: [RefSite], indexed: Bool) {
         self.start = start
         self.end = end
         self.pins = pins
         self.sites = sites
-        self.siteSet = Self.index(sites)
+        self.siteSet = indexed ? Self.index(sites) : nil
+    }
+
+    /// Equal bounds, pins and sites (the set is derived from the sites).
+    public static func == (a: RefTable, b: RefTable) -> Bool {
+        a.start == b.start && a.end == b.end && a.pins == b.pins && a.sites == b.sites
     }
 
     static func index(_ sites: [RefSite]) -> Set<RefSite>? { sites.count > scanLimit ? Set(sites) : nil }
@@ -139,11 +150,15 @@ public enum RefPins {
 
     /// R-PT-9 (corrected): delta truncated to 32 bits first; pins rebased mod 2^32; start + delta32
     /// and len − delta32 in pointer width. Returns (pins, start, end).
+    /// `pins` is consumed: a caller handing over its only reference has it rebased in place.
     public static func rebase(
-        _ pins: [UInt32], start: UInt64, len: UInt64, delta: UInt64, arch: RefArch
+        _ pins: consuming [UInt32], start: UInt64, len: UInt64, delta: UInt64, arch: RefArch
     ) -> (pins: [UInt32], start: UInt64, end: UInt64) {
         let d32 = UInt32(truncatingIfNeeded: delta)
-        let out = pins.map { v in v == 0 || v == RefConst.marker ? v : v &- d32 }
+        var out = pins
+        for i in 0..<out.count where out[i] != 0 && out[i] != RefConst.marker {
+            out[i] = out[i] &- d32
+        }
         let s = (start &+ UInt64(d32)) & arch.mask
         let l = (len &- UInt64(d32)) & arch.mask
         return (out, s, (s &+ l) & arch.mask)
@@ -152,16 +167,15 @@ public enum RefPins {
     /// D-STRICT: every precise pin as stored, plus, for each marker slot, the recorded sites of
     /// that number (`recorded` offsets count from `origin`).
     public static func strictSites(pins: [UInt32], start: UInt64, recorded: [RefEntry], origin: UInt64, arch: RefArch) -> [RefSite] {
-        func isPrecise(_ i: Int) -> Bool { pins[i] != 0 && pins[i] != RefConst.marker }
         func isMarked(_ e: RefEntry) -> Bool { Int(e.sysno) < pins.count && pins[Int(e.sysno)] == RefConst.marker }
         // Counted first, so the array is allocated once.
         var n = 0
-        for i in 0..<pins.count where isPrecise(i) { n += 1 }
+        for v in pins where v != 0 && v != RefConst.marker { n += 1 }
         for e in recorded where isMarked(e) { n += 1 }
         var out: [RefSite] = []
         out.reserveCapacity(n)
-        for i in 0..<pins.count where isPrecise(i) {
-            out.append(RefSite(sysno: UInt32(i), rel: UInt64(pins[i])))
+        for (i, v) in pins.enumerated() where v != 0 && v != RefConst.marker {
+            out.append(RefSite(sysno: UInt32(i), rel: UInt64(v)))
         }
         for e in recorded where isMarked(e) {
             out.append(RefSite(sysno: e.sysno, rel: (origin &+ UInt64(e.offset) &- start) & arch.mask))

@@ -535,4 +535,26 @@ struct ReferenceModelTests {
             #expect(run([RefMapping(start: area, end: area + 2 * page, writable: false)]) == .decided(.fail(RefErrno.EFAULT, "R-KB-12"), []))
         }
     }
+
+    @Test("RefTable without its site set (indexed: false) answers every D-STRICT question as the indexed table and equals it")
+    func unindexedTable() {
+        // More sites than RefTable.scanLimit, so the indexed table holds a set.
+        let recorded = (0..<40).map { RefEntry(offset: UInt32(0x10 * $0), sysno: 4) } + [RefEntry(offset: 0x800, sysno: 20)]
+        let pins = RefPins.build(recorded, isLdso: false, len: 0x1000).pins!
+        let sites = RefPins.strictSites(pins: pins, start: 0x1000, recorded: recorded, origin: 0x1000, arch: Self.amd64)
+        #expect(sites.count > RefTable.scanLimit)
+        let indexed = RefTable(start: 0x1000, end: 0x2000, pins: pins, sites: sites)
+        let bare = RefTable(start: 0x1000, end: 0x2000, pins: pins, sites: sites, indexed: false)
+        #expect(indexed.siteSet != nil && bare.siteSet == nil)
+        #expect(indexed == bare)
+        for sysno: UInt32 in [3, 4, 5, 20, 21] {
+            for rel in stride(from: UInt64(0), through: 0x1000, by: 8) {
+                let site = RefSite(sysno: sysno, rel: rel)
+                #expect(indexed.records(site) == bare.records(site))
+            }
+        }
+        var changed = bare
+        changed.sites = sites  // a change of the sites builds the set as usual
+        #expect(changed.siteSet != nil)
+    }
 }
