@@ -10,14 +10,42 @@ public struct MemoryMapping: Hashable, Sendable {
     }
 }
 
-/// One piece kbind stored: `bytes` at `address`.
+/// One piece kbind stored: `bytes` at `address`. A piece lies inside one block's data, so its
+/// at most `Kbind.dataMax` bytes are held inline (a write allocates nothing).
 public struct KbindWrite: Hashable, Sendable {
     public var address: UInt64
-    public var bytes: [UInt8]
+    /// The bytes; those past `count` stay zero (so the synthesized equality compares the bytes).
+    private var storage = KbindData()
+    private var count = 0
+
+    /// `bytes` is at most `Kbind.dataMax` long (a piece of one block).
     public init(address: UInt64, bytes: [UInt8]) {
+        precondition(bytes.count <= Kbind.dataMax, "a kbind piece is at most KBIND_DATA_MAX bytes")
         self.address = address
-        self.bytes = bytes
+        storage.load(bytes, at: 0, count: bytes.count)
+        count = bytes.count
     }
+
+    /// `count` bytes of `block`'s data from `from`; the range lies inside the block's data.
+    init(address: UInt64, block: KbindBlock, from: Int, count: Int) {
+        precondition(from >= 0 && count >= 0 && from + count <= Int(block.size))
+        self.address = address
+        storage.load(block.storage, at: from, count: count)
+        self.count = count
+    }
+
+    /// The bytes stored (a copy).
+    public var bytes: [UInt8] {
+        get { withUnsafeBytes(of: storage) { Array($0.prefix(count)) } }
+        set { self = KbindWrite(address: address, bytes: newValue) }
+    }
+
+    /// True when the bytes stored are `other` (compared in place, no copy).
+    public func hasBytes(_ other: ArraySlice<UInt8>) -> Bool {
+        other.count == count && other.withUnsafeBytes { o in withUnsafeBytes(of: storage) { $0.prefix(count).elementsEqual(o) } }
+    }
+
+    public func hasBytes(_ other: [UInt8]) -> Bool { hasBytes(other[...]) }
 }
 
 /// One block of a kbind parameter buffer: a `struct __kbind` header and its data (R-KB-9). The
@@ -37,9 +65,11 @@ public struct KbindBlock: Hashable, Sendable {
     public var data: [UInt8] { bytes(from: 0, count: Int(size)) }
 
     /// True when the block's `size` data bytes are `bytes` (compared in place, no copy).
-    public func hasData(_ bytes: [UInt8]) -> Bool {
-        bytes.count == Int(size) && withUnsafeBytes(of: storage) { $0.prefix(Int(size)).elementsEqual(bytes) }
+    public func hasData(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.count == Int(size) && bytes.withUnsafeBytes { b in withUnsafeBytes(of: storage) { $0.prefix(Int(size)).elementsEqual(b) } }
     }
+
+    public func hasData(_ bytes: [UInt8]) -> Bool { hasData(bytes[...]) }
 
     /// `count` data bytes from `from` (a copy); the range lies inside the block's data.
     public func bytes(from: Int, count: Int) -> [UInt8] {
@@ -59,6 +89,17 @@ struct KbindData: Hashable, Sendable {
         precondition(count <= MemoryLayout<Self>.size && at >= 0 && at + count <= buf.count)
         withUnsafeMutableBytes(of: &self) { dst in
             buf.withUnsafeBytes { src in
+                if count > 0 { dst.baseAddress!.copyMemory(from: src.baseAddress! + at, byteCount: count) }
+            }
+        }
+    }
+
+    /// Copies `count` bytes of `other` at `at` to the front; the range lies inside it.
+    mutating func load(_ other: KbindData, at: Int, count: Int) {
+        precondition(at >= 0 && count >= 0 && at + count <= MemoryLayout<Self>.size)
+        var src = other
+        withUnsafeMutableBytes(of: &self) { dst in
+            withUnsafeBytes(of: &src) { src in
                 dst.baseAddress!.copyMemory(from: src.baseAddress! + at, byteCount: count)
             }
         }
@@ -197,7 +238,7 @@ public enum Kbind {
                 let pageEnd = (a / arch.pageSize + 1) * arch.pageSize
                 let n = min(b.size - off, pageEnd - a)
                 if let e = writeFault(a, n, mappings) { return (.fail(e, "R-KB-12"), writes) }
-                writes.append(KbindWrite(address: a, bytes: b.bytes(from: Int(off), count: Int(n))))
+                writes.append(KbindWrite(address: a, block: b, from: Int(off), count: Int(n)))
                 off += n
             }
         }

@@ -37,46 +37,57 @@ public enum FuzzKbind {
 
     static let regionLen: UInt64 = 0x10000
 
+    /// Decodes as it runs: the header, then one call at a time into one reused parameter buffer
+    /// (no list of calls, no array per parameter block); `decode` reads the same bytes into an
+    /// `Input` with the same decoders.
     public static func run(_ bytes: [UInt8]) throws(InvariantViolation) {
-        let input = decode(bytes)
-        let arch = input.arch
+        var r = FuzzReader(bytes)
+        let h = decodeHeader(&r)
+        let arch = h.arch
         let ra = RefArch(arch)
         let mask = arch.addressMask
-        let maps = input.mappings.map(RefMapping.init)
-        let policy = input.policy
+        let maps = h.mappings.map(RefMapping.init)
+        let policy = h.policy
         func at() -> String { Lockstep.Label.archPolicy(arch, policy).text }
-        if input.viaSyscall {
-            let (region, refTable) = try tables(input)
-            var core = ProcessState(arch: arch, main: region, kbind: input.initial, mappings: input.mappings, policy: input.policy)
-            core.trusted.mainIsRuntimeLinker = input.mainIsLdso
+        // Every call's parameter block is decoded into this buffer (at most `paramCapacity` bytes),
+        // allocated at the first call that has one.
+        var buffer: [UInt8] = []
+        if h.viaSyscall {
+            let (region, refTable) = try tables(arch: arch, policy: policy, regionStart: h.regionStart, sites: h.sites)
+            var core = ProcessState(arch: arch, main: region, kbind: h.initial, mappings: h.mappings, policy: policy)
+            core.trusted.mainIsRuntimeLinker = h.mainIsLdso
             var run = try Lockstep(
                 core: core,
                 ref: RefProcess(
-                    arch: ra, policy: RefPolicy(input.policy), main: refTable, kbindPC: input.initial.pc,
-                    kbindCookie: input.initial.cookie, mappings: maps, mainIsLdso: input.mainIsLdso),
+                    arch: ra, policy: RefPolicy(policy), main: refTable, kbindPC: h.initial.pc,
+                    kbindCookie: h.initial.cookie, mappings: maps, mainIsLdso: h.mainIsLdso),
                 label: .archPolicy(arch, policy))
-            for c in input.calls {
-                if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, ra, at: at()) }
+            for _ in 0..<h.ncalls {
+                let c = decodeCall(&r, h, into: &buffer)
+                let param = c.hasParam ? buffer : nil
+                if let param { try compareParse(param, psize: c.psize, arch: arch, ra, at: at()) }
                 try run.step(
-                    addr: c.addr, sysno: Int64(Sysno.kbind), .kbind(param: c.param, psize: c.psize, cookie: c.cookie),
-                    .kbind(param: c.param, psize: c.psize, cookie: c.cookie))
+                    addr: c.addr, sysno: Int64(Sysno.kbind), .kbind(param: param, psize: c.psize, cookie: c.cookie),
+                    .kbind(param: param, psize: c.psize, cookie: c.cookie))
             }
             return
         }
-        var ks = input.initial
-        var refPC = input.initial.pc, refCookie = input.initial.cookie
-        for (i, c) in input.calls.enumerated() {
+        var ks = h.initial
+        var refPC = h.initial.pc, refCookie = h.initial.cookie
+        for i in 0..<h.ncalls {
+            let c = decodeCall(&r, h, into: &buffer)
+            let param = c.hasParam ? buffer : nil
             func here() -> String { "\(at()) direct call \(i) at 0x\(String(c.addr, radix: 16))" }
-            if let param = c.param { try compareParse(param, psize: c.psize, arch: arch, ra, at: here()) }
+            if let param { try compareParse(param, psize: c.psize, arch: arch, ra, at: here()) }
             let (v, writes) = Kbind.call(
-                state: &ks, addr: c.addr, param: c.param, psize: c.psize, cookie: c.cookie, mappings: input.mappings, arch: arch)
+                state: &ks, addr: c.addr, param: param, psize: c.psize, cookie: c.cookie, mappings: h.mappings, arch: arch)
             let (rv, rw) = RefKbind.call(
-                pc: &refPC, cookie: &refCookie, trapAddr: c.addr & mask, param: c.param, psize: c.psize, cookie: c.cookie,
+                pc: &refPC, cookie: &refCookie, trapAddr: c.addr & mask, param: param, psize: c.psize, cookie: c.cookie,
                 mappings: maps, arch: ra)
             // The core's verdict and writes against the reference's as they are (converted only
             // for a message).
             try require(
-                RefVerdict(v) == rv && RefCompare.sameWrites(writes, rw), "INV-REF-KBIND",
+                rv.matches(v) && RefCompare.sameWrites(writes, rw), "INV-REF-KBIND",
                 "\(here()): core \(Lockstep.show(RefStepResult(.decided(v, writes: writes)))), reference \(Lockstep.show(.decided(rv, rw)))")
             try require(
                 ks.pc == refPC && ks.cookie == refCookie, "INV-REF-KBIND",
@@ -88,40 +99,53 @@ public enum FuzzKbind {
         }
     }
 
+    /// ld.so's table of `input` in each model.
+    static func tables(_ input: Input) throws(InvariantViolation) -> (PinRegion, RefTable) {
+        try tables(arch: input.arch, policy: input.policy, regionStart: input.regionStart, sites: input.sites)
+    }
+
     /// ld.so's table in each model: kbind is the wildcard (R-PT-8), nothing else is pinned; the
     /// two recorded kbind sites are the strict policy's.
-    static func tables(_ input: Input) throws(InvariantViolation) -> (PinRegion, RefTable) {
-        let ra = RefArch(input.arch)
-        guard case .table(_, let pins) = PinTableReader.build(entries: input.sites, isLdso: true, len: regionLen) else {
-            throw InvariantViolation("INV-REF-PARSE", "\(input.arch.name): ld.so's kbind-only table was discarded")
+    static func tables(arch: Arch, policy: PinPolicy, regionStart: UInt64, sites: [SyscallSite]) throws(InvariantViolation) -> (PinRegion, RefTable) {
+        let ra = RefArch(arch)
+        guard case .table(_, let pins) = PinTableReader.build(entries: sites, isLdso: true, len: regionLen) else {
+            throw InvariantViolation("INV-REF-PARSE", "\(arch.name): ld.so's kbind-only table was discarded")
         }
-        var region = PinRegion(start: input.regionStart, end: input.regionStart + regionLen, pins: pins)
-        if input.policy == .strict {
-            region = region.withStrictSites(recorded: input.sites, origin: input.regionStart, mask: input.arch.addressMask)
+        var region = PinRegion(start: regionStart, end: regionStart + regionLen, pins: pins)
+        if policy == .strict {
+            region = region.withStrictSites(recorded: sites, origin: regionStart, mask: arch.addressMask)
         }
-        let entries = input.sites.map(RefEntry.init)
+        let entries = sites.map(RefEntry.init)
         let refPins = RefPins.build(entries, isLdso: true, len: regionLen).pins ?? []
         let refTable = RefTable(
-            start: input.regionStart, end: input.regionStart + regionLen, pins: refPins,
-            sites: RefPins.strictSites(pins: refPins, start: input.regionStart, recorded: entries, origin: input.regionStart, arch: ra))
+            start: regionStart, end: regionStart + regionLen, pins: refPins,
+            sites: RefPins.strictSites(pins: refPins, start: regionStart, recorded: entries, origin: regionStart, arch: ra))
         return (region, refTable)
     }
 
     /// `Kbind.parse` against the reference's R-KB-5..9, block by block in place (the core's
-    /// parse is converted to the reference's values only for a message).
+    /// parse is converted to the reference's values, and the reference's blocks copied out, only
+    /// for a message).
     static func compareParse(
         _ param: [UInt8], psize: UInt64, arch: Arch, _ ra: RefArch, at: @autoclosure () -> String
     ) throws(InvariantViolation) {
         let core = Kbind.parse(param, psize: psize, arch: arch)
-        let ref = RefKbind.parse(param, psize: psize, arch: ra)
+        let ref = RefKbind.validate(param, psize: psize, arch: ra)
         let same: Bool
         switch (core, ref) {
-        case (.rejected(let v), .failure(let f)): same = RefVerdict(v) == f.verdict
-        case (.blocks(let bs), .success(let rbs)):
-            same = bs.count == rbs.count && bs.indices.allSatisfy { bs[$0].addr == rbs[$0].addr && bs[$0].hasData(rbs[$0].data) }
+        case (.rejected(let v), .failure(let f)): same = f.verdict.matches(v)
+        case (.blocks(let bs), .success(let n)):
+            same =
+                bs.count == n
+                && bs.indices.allSatisfy { i in
+                    let b = RefKbind.block(i, of: n, in: param, arch: ra)
+                    return bs[i].addr == b.addr && bs[i].hasData(param[b.data])
+                }
         default: same = false
         }
-        try require(same, "INV-REF-VALIDATE", "\(at()): psize \(psize), \(param.count) bytes: Kbind.parse \(refValues(core)), reference \(ref)")
+        try require(
+            same, "INV-REF-VALIDATE",
+            "\(at()): psize \(psize), \(param.count) bytes: Kbind.parse \(refValues(core)), reference \(RefKbind.parse(param, psize: psize, arch: ra))")
     }
 
     /// A core parse as the reference's values (for messages).
@@ -134,8 +158,61 @@ public enum FuzzKbind {
 
     // MARK: Decoding
 
+    /// What precedes the calls: the process, its mappings, the region and its two sites, the
+    /// cookies and the number of calls.
+    struct Header {
+        var arch: Arch
+        var policy: PinPolicy
+        var mainIsLdso: Bool
+        var viaSyscall: Bool
+        var area: UInt64
+        var mappings: [MemoryMapping]
+        var regionStart: UInt64
+        var a0: UInt64
+        var a1: UInt64
+        var c0: UInt64
+        var c1: UInt64
+        var initial: KbindState
+        var ncalls: Int
+
+        /// The two kbind call sites as ld.so's recorded entries (built only for the system-call
+        /// runs, which build its table).
+        var sites: [SyscallSite] {
+            [
+                SyscallSite(offset: UInt32(a0 - regionStart), sysno: Sysno.kbind),
+                SyscallSite(offset: UInt32(a1 - regionStart), sysno: Sysno.kbind),
+            ]
+        }
+    }
+
+    /// One call as decoded: its parameter block, when `hasParam`, is in the caller's buffer.
+    struct CallHead {
+        var addr: UInt64
+        var hasParam: Bool
+        var psize: UInt64
+        var cookie: UInt64
+    }
+
+    /// The largest parameter buffer a call decodes to: three headers with 24 data bytes each and
+    /// 8 trailing bytes (`decodeParam`), or 63 raw bytes.
+    static let paramCapacity = 3 * (16 + Kbind.dataMax) + 8
+
     static func decode(_ bytes: [UInt8]) -> Input {
         var r = FuzzReader(bytes)
+        let h = decodeHeader(&r)
+        var calls: [Call] = []
+        calls.reserveCapacity(h.ncalls)
+        for _ in 0..<h.ncalls {
+            var param: [UInt8] = []
+            let c = decodeCall(&r, h, into: &param)
+            calls.append(Call(addr: c.addr, param: c.hasParam ? param : nil, psize: c.psize, cookie: c.cookie))
+        }
+        return Input(
+            arch: h.arch, policy: h.policy, mainIsLdso: h.mainIsLdso, viaSyscall: h.viaSyscall, regionStart: h.regionStart,
+            sites: h.sites, initial: h.initial, mappings: h.mappings, calls: calls)
+    }
+
+    static func decodeHeader(_ r: inout FuzzReader) -> Header {
         // Flags bits 4 and 5 (the layout left them unused) draw the policy.
         let (arch, mask, page, flags, policy) = r.processPreamble(policyLow: 16, high: 32)
         let viaSyscall = flags & 1 != 0
@@ -162,50 +239,50 @@ public enum FuzzKbind {
         case 2: initial = KbindState(pc: (a0 + arch.trapDistance) & mask, cookie: c0)
         default: initial = KbindState()
         }
-        var calls: [Call] = []
         let ncalls = 1 + Int(r.u8() % 6)
-        calls.reserveCapacity(ncalls)
-        for _ in 0..<ncalls {
-            let sel = r.u8()
-            let addr: UInt64
-            switch sel & 7 {
-            case 0, 1, 2, 3: addr = a0
-            case 4, 5: addr = a1
-            case 6: addr = regionStart + regionLen + UInt64(r.u16())  // outside: the pin check kills
-            default:
-                // Anywhere, or where pc = addr + D wraps to 0 or lands on BOGO_PC (R-KB-2/3).
-                let any = r.u64() & mask
-                switch r.u8() % 4 {
-                case 0, 1: addr = any
-                case 2: addr = (mask &- arch.trapDistance &+ 1) & mask
-                default: addr = (mask &- arch.trapDistance) & mask
-                }
-            }
-            let cookie: UInt64
-            switch (sel >> 3) & 3 {
-            case 0, 1: cookie = c0
-            case 2: cookie = c1
-            default: cookie = r.u64()
-            }
-            switch (sel >> 5) & 7 {
-            case 0:
-                calls.append(Call(addr: addr, param: nil, psize: 0, cookie: cookie))
-            case 1:
-                let n = Int(r.u8() % 64)
-                let raw = r.take(n)
-                calls.append(Call(addr: addr, param: raw, psize: decodePsize(&r, length: raw.count, arch: arch), cookie: cookie))
-            default:
-                let (param, psize) = decodeParam(&r, arch: arch, area: area)
-                calls.append(Call(addr: addr, param: param, psize: psize, cookie: cookie))
+        return Header(
+            arch: arch, policy: policy, mainIsLdso: mainIsLdso, viaSyscall: viaSyscall, area: area, mappings: mappings,
+            regionStart: regionStart, a0: a0, a1: a1, c0: c0, c1: c1, initial: initial, ncalls: ncalls)
+    }
+
+    /// The next call; a parameter block replaces `param`'s contents (its storage is reused).
+    static func decodeCall(_ r: inout FuzzReader, _ h: Header, into param: inout [UInt8]) -> CallHead {
+        let arch = h.arch
+        let mask = arch.addressMask
+        let sel = r.u8()
+        let addr: UInt64
+        switch sel & 7 {
+        case 0, 1, 2, 3: addr = h.a0
+        case 4, 5: addr = h.a1
+        case 6: addr = h.regionStart + regionLen + UInt64(r.u16())  // outside: the pin check kills
+        default:
+            // Anywhere, or where pc = addr + D wraps to 0 or lands on BOGO_PC (R-KB-2/3).
+            let any = r.u64() & mask
+            switch r.u8() % 4 {
+            case 0, 1: addr = any
+            case 2: addr = (mask &- arch.trapDistance &+ 1) & mask
+            default: addr = (mask &- arch.trapDistance) & mask
             }
         }
-        let sites = [
-            SyscallSite(offset: UInt32(a0 - regionStart), sysno: Sysno.kbind),
-            SyscallSite(offset: UInt32(a1 - regionStart), sysno: Sysno.kbind),
-        ]
-        return Input(
-            arch: arch, policy: policy, mainIsLdso: mainIsLdso, viaSyscall: viaSyscall, regionStart: regionStart, sites: sites,
-            initial: initial, mappings: mappings, calls: calls)
+        let cookie: UInt64
+        switch (sel >> 3) & 3 {
+        case 0, 1: cookie = h.c0
+        case 2: cookie = h.c1
+        default: cookie = r.u64()
+        }
+        switch (sel >> 5) & 7 {
+        case 0:
+            return CallHead(addr: addr, hasParam: false, psize: 0, cookie: cookie)
+        case 1:
+            param.removeAll(keepingCapacity: true)
+            param.reserveCapacity(paramCapacity)
+            let n = Int(r.u8() % 64)
+            let got = r.append(n, to: &param)
+            return CallHead(addr: addr, hasParam: true, psize: decodePsize(&r, length: got, arch: arch), cookie: cookie)
+        default:
+            let psize = decodeParam(&r, arch: arch, area: h.area, into: &param)
+            return CallHead(addr: addr, hasParam: true, psize: psize, cookie: cookie)
+        }
     }
 
     /// psize: mostly the block's length, sometimes a boundary of R-KB-5 or a lie.
@@ -232,6 +309,13 @@ public enum FuzzKbind {
     /// buffer cut short of psize (R-KB-6). Built in one buffer: the headers' room first (each
     /// header filled in as its block is drawn), then every block's data in order.
     static func decodeParam(_ r: inout FuzzReader, arch: Arch, area: UInt64) -> ([UInt8], UInt64) {
+        var param: [UInt8] = []
+        let psize = decodeParam(&r, arch: arch, area: area, into: &param)
+        return (param, psize)
+    }
+
+    /// `decodeParam` into `param` (its contents replaced, its storage reused); returns psize.
+    static func decodeParam(_ r: inout FuzzReader, arch: Arch, area: UInt64, into param: inout [UInt8]) -> UInt64 {
         let mask = arch.addressMask
         let page = arch.pageSize
         let nblocks: Int
@@ -242,9 +326,10 @@ public enum FuzzKbind {
         default: nblocks = 3
         }
         let h = arch.kbindHeaderSize
-        var param: [UInt8] = []
-        // Headers, up to 24 data bytes a block, up to 8 trailing bytes: one allocation.
-        param.reserveCapacity(nblocks * (h + Kbind.dataMax) + 8)
+        param.removeAll(keepingCapacity: true)
+        // Headers, up to 24 data bytes a block, up to 8 trailing bytes: one allocation (none when
+        // the buffer is reused).
+        param.reserveCapacity(paramCapacity)
         param.append(contentsOf: repeatElement(0, count: nblocks * h))
         for i in 0..<nblocks {
             let choice = r.u8()
@@ -284,6 +369,6 @@ public enum FuzzKbind {
         if r.u8() % 8 == 7, psize > 0, psize <= UInt64(param.count) {
             param.removeSubrange(Int(psize - 1)...)
         }
-        return (param, psize)
+        return psize
     }
 }

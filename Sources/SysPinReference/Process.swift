@@ -13,10 +13,20 @@ public struct RefMapping: Equatable, Sendable {
 /// Bytes one kbind page piece stored.
 public struct RefWrite: Equatable, Sendable {
     public var address: UInt64
-    public var bytes: [UInt8]
+    /// The bytes, as the slice of the parameter buffer they were copied from (no copy of them is
+    /// made; equality compares the bytes, not their positions).
+    public var piece: ArraySlice<UInt8>
+    public var bytes: [UInt8] {
+        get { Array(piece) }
+        set { piece = newValue[...] }
+    }
     public init(address: UInt64, bytes: [UInt8]) {
         self.address = address
-        self.bytes = bytes
+        self.piece = bytes[...]
+    }
+    public init(address: UInt64, piece: ArraySlice<UInt8>) {
+        self.address = address
+        self.piece = piece
     }
 }
 
@@ -147,6 +157,23 @@ public enum RefKbind {
 
     /// R-KB-5..9: the blocks, or the rejection.
     public static func parse(_ param: [UInt8], psize: UInt64, arch: RefArch) -> Result<[Block], RefFailure> {
+        let n: Int
+        switch validate(param, psize: psize, arch: arch) {
+        case .failure(let f): return .failure(f)
+        case .success(let count): n = count
+        }
+        var blocks: [Block] = []
+        blocks.reserveCapacity(n)
+        for i in 0..<n {
+            let b = block(i, of: n, in: param, arch: arch)
+            blocks.append(Block(addr: b.addr, data: Array(param[b.data])))
+        }
+        return .success(blocks)
+    }
+
+    /// R-KB-5..8: how many blocks (at most KBIND_BLOCK_MAX) an accepted buffer holds, or the
+    /// rejection. `block` reads them.
+    public static func validate(_ param: [UInt8], psize: UInt64, arch: RefArch) -> Result<Int, RefFailure> {
         let h = arch.kbindHeader
         // R-KB-5
         if psize < h || psize > arch.kbindParamMax { return .failure(RefFailure(RefErrno.EINVAL, "R-KB-5")) }
@@ -170,17 +197,19 @@ public enum RefKbind {
         }
         // R-KB-8
         if s > 0 { return .failure(RefFailure(RefErrno.EINVAL, "R-KB-8")) }
-        // R-KB-9: the data follows the last header, in block order (each accepted header read
-        // again, rather than kept in a list).
-        var at = n * h
-        var blocks: [Block] = []
-        blocks.reserveCapacity(Int(n))
-        for i in 0..<n {
-            let (addr, size) = header(param, i * h, w, arch)
-            blocks.append(Block(addr: addr, data: Array(param[Int(at)..<Int(at + size)])))
-            at += size
-        }
-        return .success(blocks)
+        return .success(Int(n))
+    }
+
+    /// R-KB-9: block `i` of a buffer `validate` accepted with `count` blocks: its address and
+    /// where its data lies in `param`. The data follows the last header, in block order (the
+    /// headers are read again, rather than kept in a list).
+    public static func block(_ i: Int, of count: Int, in param: [UInt8], arch: RefArch) -> (addr: UInt64, data: Range<Int>) {
+        let h = arch.kbindHeader
+        let w = arch.pointerBytes
+        var at = UInt64(count) * h
+        for j in 0..<i { at += header(param, UInt64(j) * h, w, arch).size }
+        let (addr, size) = header(param, UInt64(i) * h, w, arch)
+        return (addr, Int(at)..<Int(at + size))
     }
 
     /// The `struct __kbind` {addr, size} at `at` (inside the first psize bytes).
@@ -188,12 +217,13 @@ public enum RefKbind {
         (RefBytes.uint(param, at, w, bigEndian: arch.bigEndian)!, RefBytes.uint(param, at + UInt64(w), w, bigEndian: arch.bigEndian)!)
     }
 
-    /// R-KB-11/12: blocks in order, split at page boundaries; per piece EINVAL if a byte is in no
-    /// mapping, else EFAULT if a byte is in a mapping with "writable": false (CONTRACT mappings,
-    /// D-KBIND-FAULT); earlier pieces stay written.
-    public static func write(_ blocks: [Block], mappings: [RefMapping], arch: RefArch) -> (RefVerdict, [RefWrite]) {
+    /// R-KB-11/12: the `count` blocks of `param` in order, split at page boundaries; per piece
+    /// EINVAL if a byte is in no mapping, else EFAULT if a byte is in a mapping with
+    /// "writable": false (CONTRACT mappings, D-KBIND-FAULT); earlier pieces stay written.
+    public static func write(_ param: [UInt8], blocks count: Int, mappings: [RefMapping], arch: RefArch) -> (RefVerdict, [RefWrite]) {
         var writes: [RefWrite] = []
-        for b in blocks {
+        for bi in 0..<count {
+            let b = block(bi, of: count, in: param, arch: arch)
             var i: UInt64 = 0
             let n = UInt64(b.data.count)
             while i < n {
@@ -214,7 +244,8 @@ public enum RefKbind {
                 }
                 if unmapped { return (.fail(RefErrno.EINVAL, "R-KB-12"), writes) }
                 if readOnly { return (.fail(RefErrno.EFAULT, "R-KB-12"), writes) }
-                writes.append(RefWrite(address: a, bytes: Array(b.data[Int(i)..<Int(i + k)])))
+                let from = b.data.lowerBound + Int(i)
+                writes.append(RefWrite(address: a, piece: param[from..<from + Int(k)]))
                 i += k
             }
         }
@@ -247,9 +278,9 @@ public enum RefKbind {
             // R-KB-3 / R-KB-4
             return (.killed(RefSignal.SIGILL, nil, "R-KB-3"), [])
         }
-        switch parse(param, psize: psize, arch: arch) {
+        switch validate(param, psize: psize, arch: arch) {
         case .failure(let f): return (f.verdict, [])
-        case .success(let blocks): return write(blocks, mappings: mappings, arch: arch)
+        case .success(let count): return write(param, blocks: count, mappings: mappings, arch: arch)
         }
     }
 }
