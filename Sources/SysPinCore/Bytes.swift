@@ -17,11 +17,6 @@ public struct ByteView: Sendable {
         length <= count && offset <= count - length
     }
 
-    public func slice(offset: UInt64, length: UInt64) -> [UInt8]? {
-        guard contains(offset: offset, length: length) else { return nil }
-        return Array(bytes[Int(offset)..<Int(offset + length)])
-    }
-
     /// The bytes at [offset, offset + length) without copying them, nil when they do not all lie
     /// inside the buffer.
     public func subrange(offset: UInt64, length: UInt64) -> ArraySlice<UInt8>? {

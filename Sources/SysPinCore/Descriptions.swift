@@ -58,3 +58,9 @@ extension Verdict: CustomStringConvertible {
         return s
     }
 }
+
+extension KbindBlock {
+    /// The block's `size` data bytes as a copy, for messages and reports; decisions and the
+    /// fuzzers' comparisons read them in place (`hasData`).
+    public var data: [UInt8] { withUnsafeBytes(of: storage) { Array($0.prefix(Int(size))) } }
+}

@@ -19,33 +19,30 @@ public struct KbindWrite: Hashable, Sendable {
     private var count = 0
 
     /// `bytes` is at most `Kbind.dataMax` long (a piece of one block).
-    public init(address: UInt64, bytes: [UInt8]) {
+    public init(address: UInt64, bytes: UnsafeRawBufferPointer) {
         precondition(bytes.count <= Kbind.dataMax, "a kbind piece is at most KBIND_DATA_MAX bytes")
         self.address = address
-        storage.load(bytes, at: 0, count: bytes.count)
+        withUnsafeMutableBytes(of: &storage) { dst in
+            if let src = bytes.baseAddress, !bytes.isEmpty { dst.baseAddress!.copyMemory(from: src, byteCount: bytes.count) }
+        }
         count = bytes.count
     }
 
     /// `count` bytes of `block`'s data from `from`; the range lies inside the block's data.
     init(address: UInt64, block: KbindBlock, from: Int, count: Int) {
         precondition(from >= 0 && count >= 0 && from + count <= Int(block.size))
-        self.address = address
-        storage.load(block.storage, at: from, count: count)
-        self.count = count
+        self = withUnsafeBytes(of: block.storage) {
+            KbindWrite(address: address, bytes: UnsafeRawBufferPointer(rebasing: $0[from..<(from + count)]))
+        }
     }
 
     /// The bytes stored (a copy).
-    public var bytes: [UInt8] {
-        get { withUnsafeBytes(of: storage) { Array($0.prefix(count)) } }
-        set { self = KbindWrite(address: address, bytes: newValue) }
-    }
+    public var bytes: [UInt8] { withUnsafeBytes(of: storage) { Array($0.prefix(count)) } }
 
     /// True when the bytes stored are `other` (compared in place, no copy).
     public func hasBytes(_ other: ArraySlice<UInt8>) -> Bool {
         other.count == count && other.withUnsafeBytes { o in withUnsafeBytes(of: storage) { $0.prefix(count).elementsEqual(o) } }
     }
-
-    public func hasBytes(_ other: [UInt8]) -> Bool { hasBytes(other[...]) }
 }
 
 /// One block of a kbind parameter buffer: a `struct __kbind` header and its data (R-KB-9). The
@@ -61,20 +58,9 @@ public struct KbindBlock: Hashable, Sendable {
         self.size = size
     }
 
-    /// The block's `size` data bytes (a copy).
-    public var data: [UInt8] { bytes(from: 0, count: Int(size)) }
-
     /// True when the block's `size` data bytes are `bytes` (compared in place, no copy).
     public func hasData(_ bytes: ArraySlice<UInt8>) -> Bool {
         bytes.count == Int(size) && bytes.withUnsafeBytes { b in withUnsafeBytes(of: storage) { $0.prefix(Int(size)).elementsEqual(b) } }
-    }
-
-    public func hasData(_ bytes: [UInt8]) -> Bool { hasData(bytes[...]) }
-
-    /// `count` data bytes from `from` (a copy); the range lies inside the block's data.
-    public func bytes(from: Int, count: Int) -> [UInt8] {
-        precondition(from >= 0 && count >= 0 && from + count <= Int(size))
-        return withUnsafeBytes(of: storage) { Array($0[from..<(from + count)]) }
     }
 }
 
@@ -90,17 +76,6 @@ struct KbindData: Hashable, Sendable {
         withUnsafeMutableBytes(of: &self) { dst in
             buf.withUnsafeBytes { src in
                 if count > 0 { dst.baseAddress!.copyMemory(from: src.baseAddress! + at, byteCount: count) }
-            }
-        }
-    }
-
-    /// Copies `count` bytes of `other` at `at` to the front; the range lies inside it.
-    mutating func load(_ other: KbindData, at: Int, count: Int) {
-        precondition(at >= 0 && count >= 0 && at + count <= MemoryLayout<Self>.size)
-        var src = other
-        withUnsafeMutableBytes(of: &self) { dst in
-            withUnsafeBytes(of: &src) { src in
-                dst.baseAddress!.copyMemory(from: src.baseAddress! + at, byteCount: count)
             }
         }
     }

@@ -56,13 +56,9 @@ public struct ExactSiteSet: Hashable, Sendable, ExactSiteSlots {
     static let maxKicks = 96
     static let seedsPerSize = 8
 
-    public init<S: Sequence>(_ sites: S) where S.Element == ExactSite {
-        self.init(keys: Array(sites))
-    }
-
     /// The set of `keys`, which are sorted and deduplicated in place (no other array than the
     /// table is allocated when the caller hands over its only reference).
-    init(keys: consuming [ExactSite]) {
+    public init(_ keys: consuming [ExactSite]) {
         var unique = keys
         unique.removeAll { $0.sysno == Self.emptySysno }
         unique.sort()
@@ -184,7 +180,7 @@ extension PinRegion {
         for e in recorded where Int(e.sysno) < pins.count && pins[Int(e.sysno)] == multipleSitesPin {
             keys.append(ExactSite(sysno: e.sysno, rel: (origin &+ UInt64(e.offset) &- start) & mask))
         }
-        return ExactSiteSet(keys: keys)
+        return ExactSiteSet(keys)
     }
 
     /// This region with its strict site set attached (see `strictSites`).

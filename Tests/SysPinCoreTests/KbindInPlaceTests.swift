@@ -17,18 +17,18 @@ struct KbindInPlaceTests {
             let w = KbindWrite(address: 0x1000, bytes: d)
             #expect(w.bytes == d)
             #expect(w == KbindWrite(address: 0x1000, bytes: d))
-            #expect(w.hasBytes(d) && w.hasBytes(([0xEE] + d + [0xEE])[1..<(1 + n)]))
-            #expect(!w.hasBytes(d + [0]))
+            #expect(w.hasBytes(d[...]) && w.hasBytes(([0xEE] + d + [0xEE])[1..<(1 + n)]))
+            #expect(!w.hasBytes((d + [0])[...]))
             if n > 0 {
                 var other = d
                 other[n - 1] ^= 0xFF
-                #expect(w != KbindWrite(address: 0x1000, bytes: other) && !w.hasBytes(other))
+                #expect(w != KbindWrite(address: 0x1000, bytes: other) && !w.hasBytes(other[...]))
                 #expect(w != KbindWrite(address: 0x1000, bytes: Array(d.dropLast())))
             }
             #expect(w != KbindWrite(address: 0x1001, bytes: d))
             var v = w
-            v.bytes = Self.bytes(3, from: 0x40)
-            #expect(v == KbindWrite(address: 0x1000, bytes: [0x40, 0x41, 0x42]))
+            v.address = 0x2000
+            #expect(v.bytes == d && v != w)
         }
     }
 

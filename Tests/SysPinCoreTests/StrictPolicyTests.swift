@@ -15,10 +15,10 @@ struct StrictPolicyTests {
         #expect(!empty.contains(sysno: 1, rel: 0) && empty.reads.count == 0)
         for n in [1, 2, 3, 17, 331, 662] {
             let keys = (0..<n).map { ExactSite(sysno: UInt32(1 + $0 % 330), rel: UInt64($0) &* 0x9E37 &+ 4) }
-            let set = ExactSiteSet(keys + keys.prefix(3))  // duplicates collapse
+            let set = ExactSiteSet(keys + Array(keys.prefix(3)))  // duplicates collapse
             #expect(set.count == n)
             #expect(set.sites == keys.sorted())
-            #expect(set == ExactSiteSet(keys.reversed()), "same keys, same table")
+            #expect(set == ExactSiteSet(Array(keys.reversed())), "same keys, same table")
             for k in keys {
                 let t = CountingSites(set)
                 #expect(t.contains(sysno: k.sysno, rel: k.rel))

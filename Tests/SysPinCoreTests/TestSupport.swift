@@ -81,3 +81,10 @@ func raw(
 
 /// A load address for ET_DYN images that fits every arch's address space and page size.
 let dynBase: UInt64 = 0x2000_0000
+
+extension KbindWrite {
+    /// An expected piece, for comparing with what kbind stored.
+    init(address: UInt64, bytes: [UInt8]) {
+        self = bytes.withUnsafeBytes { KbindWrite(address: address, bytes: $0) }
+    }
+}
