@@ -144,10 +144,12 @@ public enum PropertyRunner {
     ///   - count: how many cases (times `SYSPIN_PROPERTY_SCALE`).
     ///   - regressions: case seeds that once failed; replayed first, every run.
     ///   - generator: a generator built from the library's primitives.
+    ///   - shrinkBudget: at most this many property evaluations while shrinking a failure (a
+    ///     property that costs a second per case sets it low, so a failure is reported in bounded time).
     ///   - property: nil when the case passes, else why it fails.
     public static func check<Value, S>(
         _ name: String, count: Int, regressions: [UInt64] = [], settings: PropertySettings = .current,
-        testFilter: String? = nil, generator: Generator<Value, S>, property: (Value) -> String?
+        testFilter: String? = nil, shrinkBudget: Int = 4000, generator: Generator<Value, S>, property: (Value) -> String?
     ) -> PropertyOutcome<Value> {
         var seeds: [UInt64]
         var randomBase: UInt64?
@@ -174,7 +176,7 @@ public enum PropertyRunner {
             guard let reason = property(value) else { continue }
             let (shrunk, shrunkReason, draws, steps) = shrink(
                 draws: stream.drawn, value: value, reason: reason, fallbackSeed: seed, generator: generator,
-                property: property)
+                property: property, budget: shrinkBudget)
             return .failed(
                 Counterexample(
                     property: name, caseSeed: seed, caseIndex: settings.onlySeed == nil ? i : nil, original: value,

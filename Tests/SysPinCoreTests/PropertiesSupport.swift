@@ -8,12 +8,13 @@ import Testing
 
 /// Checks `property` over `count` generated cases; nil from the property means the case holds.
 func expectProperty<Value, S>(
-    _ name: String, count: Int, regressions: [UInt64] = [], _ generator: Generator<Value, S>,
+    _ name: String, count: Int, regressions: [UInt64] = [], shrinkBudget: Int = 4000, _ generator: Generator<Value, S>,
     function: String = #function, sourceLocation: SourceLocation = #_sourceLocation, _ property: (Value) -> String?
 ) {
     let filter = function.split(separator: "(").first.map(String.init) ?? function
     switch PropertyRunner.check(
-        name, count: count, regressions: regressions, testFilter: filter, generator: generator, property: property)
+        name, count: count, regressions: regressions, testFilter: filter, shrinkBudget: shrinkBudget, generator: generator,
+        property: property)
     {
     case .held(_, let summary):
         print("\(name): held for \(summary)")
