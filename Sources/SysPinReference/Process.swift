@@ -16,10 +16,7 @@ public struct RefWrite: Equatable, Sendable {
     /// The bytes, as the slice of the parameter buffer they were copied from (no copy of them is
     /// made; equality compares the bytes, not their positions).
     public var piece: ArraySlice<UInt8>
-    public var bytes: [UInt8] {
-        get { Array(piece) }
-        set { piece = newValue[...] }
-    }
+    public var bytes: [UInt8] { Array(piece) }
     public init(address: UInt64, bytes: [UInt8]) {
         self.address = address
         self.piece = bytes[...]
