@@ -120,7 +120,9 @@ public struct FieldWriter {
         self.endian = endian
     }
 
-    /// `value`'s low `width` bytes (1, 2, 4 or 8) in this byte order at `offset`.
+    /// `value`'s low `width` bytes (1, 2, 4 or 8) in this byte order at `offset`. Inlinable like
+    /// `copy`: ElfBuilder (another module) writes every field through it.
+    @inlinable
     public func put(_ value: UInt64, width: Int, at offset: Int) {
         precondition(offset >= 0 && offset <= bytes.count - width)
         let little = endian == .little
@@ -137,7 +139,10 @@ public struct FieldWriter {
         }
     }
 
-    /// `source`'s bytes at `offset`.
+    /// `source`'s bytes at `offset`. Inlinable, so a caller in another module gets it specialised
+    /// for its collection (unspecialised, every call looked up generic metadata and copied byte
+    /// by byte through an iterator).
+    @inlinable
     public func copy<C: Collection<UInt8>>(_ source: C, at offset: Int) {
         precondition(offset >= 0 && offset <= bytes.count - source.count)
         UnsafeMutableRawBufferPointer(rebasing: bytes[offset...]).copyBytes(from: source)

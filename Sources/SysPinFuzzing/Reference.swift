@@ -39,20 +39,20 @@ extension RefVerdict {
     /// The core's verdict is this one: `RefVerdict(v) == self`, without building the rule's text
     /// (one comparison of its bytes instead).
     func matches(_ v: Verdict) -> Bool {
-        guard errno == v.errno?.rawValue && signal == v.signal?.rawValue else { return false }
-        switch (rule, v.rule) {
-        case (nil, nil): return true
-        case (var r?, let c?):
-            // A rule id is a few bytes: compared in a loop, not through memcmp (which the
-            // sanitizer intercepts and range-checks on every call).
-            return c.staticString.withUTF8Buffer { p in
-                r.withUTF8 { q in
-                    guard p.count == q.count else { return false }
-                    for i in 0..<p.count where p[i] != q[i] { return false }
-                    return true
-                }
+        errno == v.errno?.rawValue && signal == v.signal?.rawValue && Self.sameRule(rule, v.rule)
+    }
+
+    /// The reference's rule text is the core's rule id.
+    static func sameRule(_ r: String?, _ c: RuleID?) -> Bool {
+        guard var r, let c else { return r == nil && c == nil }
+        // A rule id is a few bytes: compared in a loop, not through memcmp (which the sanitizer
+        // intercepts and range-checks on every call).
+        return c.staticString.withUTF8Buffer { p in
+            r.withUTF8 { q in
+                guard p.count == q.count else { return false }
+                for i in 0..<p.count where p[i] != q[i] { return false }
+                return true
             }
-        default: return false
         }
     }
 }
@@ -336,6 +336,15 @@ enum RefProbes {
     /// heap buffer of exactly their count.
     static let stackSites = 64
 
+    /// The rule of each decision's verdict as text, indexed by the decision's raw value: taken
+    /// from the core's own `PinDecision.verdict` once a process, so a probe compares the
+    /// reference's rule with it as two small strings (equal ones in one comparison of their bits).
+    static let ruleTexts: [String?] = {
+        var texts: [String?] = []
+        while let d = PinDecision(rawValue: UInt8(texts.count)) { texts.append(d.verdict.rule?.rawValue) }
+        return texts
+    }()
+
     static func pinCheck(
         libc: PinRegion?, refLibc: RefTable?, main: PinRegion?, refMain: RefTable?, sigtramp: UInt64?, arch: Arch,
         policy: PinPolicy, trusted: TrustedText = TrustedText(), extraCodes: [UInt32] = [], seed: UInt64,
@@ -358,20 +367,45 @@ enum RefProbes {
         let ra = RefArch(arch)
         let refPolicy = RefPolicy(policy)
         let refLibsys = trusted.libsys.map(RefSpan.init)
+        let ruleTexts = Self.ruleTexts
 
         // One copy of the check and the comparison, called from every probe below (not inlined at
         // each call: libFuzzer handles every executed edge per exec, and ten inlined copies of the
-        // pin check were ten sets of edges).
+        // pin check were ten sets of edges). It captures no message: a function that captured
+        // `at` had the label's context retained and released around each of its calls.
         @inline(never)
+        func agrees(_ a: UInt64, _ c: UInt32) -> Bool {
+            // `PinCheck.check` is this decision's verdict; the decision also indexes its rule's text.
+            let decision = PinCheck.decide(
+                libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy, trusted: trusted)
+            let core = decision.verdict
+            let ref = RefPinCheck.check(
+                libc: refLibc, main: refMain, sigtramp: sigtramp, addr: a, code: Int64(c), policy: refPolicy, arch: ra,
+                libsys: refLibsys, mainIsLdso: trusted.mainIsRuntimeLinker)
+            // nil is the reference's allow, which matches only the core's empty verdict.
+            if let ref {
+                return ref.errno == core.errno?.rawValue && ref.signal == core.signal?.rawValue
+                    && ref.rule == ruleTexts[Int(decision.rawValue)]
+            }
+            return core.errno == nil && core.signal == nil && core.rule == nil
+        }
+
         func probe(_ a: UInt64, _ c: UInt32) throws(InvariantViolation) {
             guard c >= 1 && c < 331 else { return }
+            if !agrees(a, c) { throw mismatch(a, c) }
+        }
+
+        /// The INV-REF-PINCHECK violation of a probe that disagreed, both verdicts taken again for
+        /// the message (formatted only when a probe fails).
+        @inline(never)
+        func mismatch(_ a: UInt64, _ c: UInt32) -> InvariantViolation {
             let core = PinCheck.check(
                 libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy, trusted: trusted)
             let ref = RefPinCheck.check(
                 libc: refLibc, main: refMain, sigtramp: sigtramp, addr: a, code: Int64(c), policy: refPolicy, arch: ra,
                 libsys: refLibsys, mainIsLdso: trusted.mainIsRuntimeLinker)
-            try require(
-                (ref ?? .ok).matches(core), "INV-REF-PINCHECK",
+            return InvariantViolation(
+                "INV-REF-PINCHECK",
                 "\(at()) \(policy) addr 0x\(String(a, radix: 16)) code \(c): core \(core), reference \(ref ?? .ok)")
         }
 
@@ -491,8 +525,11 @@ enum RefProbes {
                 try probe(s.addr, s.code)
                 try probe(s.addr, s.code &+ 1)
                 try probe(s.addr, s.code &- 1)
-                if before != s.code { try probe(s.addr, before) }
-                if after != s.code && after != before { try probe(s.addr, after) }
+                // The neighbouring sites' codes, unless a probe above already asked that (a dense
+                // table's neighbours are code ± 1): the checks are pure, so a repeat adds nothing.
+                func asked(_ x: UInt32) -> Bool { x == s.code || x == s.code &+ 1 || x == s.code &- 1 }
+                if !asked(before) { try probe(s.addr, before) }
+                if !asked(after) && after != before { try probe(s.addr, after) }
                 try probe((s.addr &+ 1) & mask, s.code)
                 try probe((s.addr &- 1) & mask, s.code)
             }
