@@ -34,8 +34,11 @@ let package = Package(
                 .product(name: "SysPinTesting", package: "syspin"),
             ]),
         benchmarkTarget("ExecParse", ["CElf", .product(name: "SysPinCore", package: "syspin")]),
-        // Every corpus input through its fuzz target's logic, plain release build (ci/fuzz-bench).
-        benchmarkTarget("FuzzReplay", [.product(name: "SysPinFuzzing", package: "syspin")]),
+        // Every corpus input through its fuzz target's logic, plain release build (ci/fuzz-bench):
+        // timed (FuzzReplay) and counted in instructions under callgrind (FuzzReplayLoop).
+        .target(name: "FuzzCorpus"),
+        benchmarkTarget("FuzzReplay", ["FuzzCorpus", .product(name: "SysPinFuzzing", package: "syspin")]),
+        .executableTarget(name: "FuzzReplayLoop", dependencies: ["FuzzCorpus", .product(name: "SysPinFuzzing", package: "syspin")]),
         benchmarkTarget(
             "KbindValidation",
             [.product(name: "SysPinCore", package: "syspin"), .product(name: "SysPinTesting", package: "syspin")]),

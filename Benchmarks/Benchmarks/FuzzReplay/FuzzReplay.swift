@@ -1,5 +1,5 @@
 import Benchmark
-import Foundation
+import FuzzCorpus
 import SysPinFuzzing
 
 // Every corpus input of every fuzz target (Corpus/<target>/, its regressions included) replayed
@@ -7,31 +7,12 @@ import SysPinFuzzing
 // with libelf linked as the fuzz build links it. One iteration replays the target's whole corpus
 // once; ci/fuzz-bench divides by the input count for µs and mallocs per input.
 
-func corpus(_ target: String) -> [[UInt8]] {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    let dir = root.appendingPathComponent("Corpus/\(target)")
-    var out: [[UInt8]] = []
-    let walker = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.isRegularFileKey])
-    while let url = walker?.nextObject() as? URL {
-        // Scenario files (*.json, *.jsonl) are `syspin run` input, not fuzz input; dot-files are
-        // temporaries of an interrupted write.
-        let name = url.lastPathComponent
-        guard !name.hasPrefix("."), !name.contains("."),
-            (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true,
-            let data = FileManager.default.contents(atPath: url.path)
-        else { continue }
-        out.append([UInt8](data))
-    }
-    return out
-}
-
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 1, scalingFactor: .one,
         maxDuration: .seconds(5), maxIterations: 50)
     for (name, entry, _) in FuzzTargets.all {
-        let inputs = corpus(name)
+        let inputs = corpusInputs(name)
         precondition(!inputs.isEmpty, "Corpus/\(name) has no inputs")
         for input in inputs {
             do { try entry(input) } catch { preconditionFailure("\(name): \(error)") }
