@@ -336,13 +336,19 @@ enum RefProbes {
     /// heap buffer of exactly their count.
     static let stackSites = 64
 
-    /// The rule of each decision's verdict as text, indexed by the decision's raw value: taken
-    /// from the core's own `PinDecision.verdict` once a process, so a probe compares the
-    /// reference's rule with it as two small strings (equal ones in one comparison of their bits).
-    static let ruleTexts: [String?] = {
-        var texts: [String?] = []
-        while let d = PinDecision(rawValue: UInt8(texts.count)) { texts.append(d.verdict.rule?.rawValue) }
-        return texts
+    /// Each decision's verdict, indexed by the decision's raw value: taken from the core's own
+    /// `PinDecision.verdict` once a process (the verdict is a function of the decision alone), so
+    /// a probe compares the reference's verdict with its decision's row instead of building the
+    /// core's verdict again: errno and signal as numbers, the rule as text (a rule id is a small
+    /// string, and equal small strings compare in one comparison of their bits).
+    static let verdicts: (numbers: [(errno: Int32?, signal: Int32?)], rules: [String?]) = {
+        var numbers: [(errno: Int32?, signal: Int32?)] = [], rules: [String?] = []
+        while let d = PinDecision(rawValue: UInt8(rules.count)) {
+            let v = d.verdict
+            numbers.append((v.errno?.rawValue, v.signal?.rawValue))
+            rules.append(v.rule?.rawValue)
+        }
+        return (numbers, rules)
     }()
 
     static func pinCheck(
@@ -367,7 +373,7 @@ enum RefProbes {
         let ra = RefArch(arch)
         let refPolicy = RefPolicy(policy)
         let refLibsys = trusted.libsys.map(RefSpan.init)
-        let ruleTexts = Self.ruleTexts
+        let (numbers, rules) = Self.verdicts
 
         // One copy of the check and the comparison, called from every probe below (not inlined at
         // each call: libFuzzer handles every executed edge per exec, and ten inlined copies of the
@@ -375,19 +381,16 @@ enum RefProbes {
         // `at` had the label's context retained and released around each of its calls.
         @inline(never)
         func agrees(_ a: UInt64, _ c: UInt32) -> Bool {
-            // `PinCheck.check` is this decision's verdict; the decision also indexes its rule's text.
+            // `PinCheck.check` is this decision's verdict (`verdicts` holds it converted).
             let decision = PinCheck.decide(
                 libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy, trusted: trusted)
-            let core = decision.verdict
             let ref = RefPinCheck.check(
                 libc: refLibc, main: refMain, sigtramp: sigtramp, addr: a, code: Int64(c), policy: refPolicy, arch: ra,
                 libsys: refLibsys, mainIsLdso: trusted.mainIsRuntimeLinker)
+            let i = Int(decision.rawValue), n = numbers[i]
             // nil is the reference's allow, which matches only the core's empty verdict.
-            if let ref {
-                return ref.errno == core.errno?.rawValue && ref.signal == core.signal?.rawValue
-                    && ref.rule == ruleTexts[Int(decision.rawValue)]
-            }
-            return core.errno == nil && core.signal == nil && core.rule == nil
+            guard let ref else { return n.errno == nil && n.signal == nil && rules[i] == nil }
+            return ref.errno == n.errno && ref.signal == n.signal && ref.rule == rules[i]
         }
 
         func probe(_ a: UInt64, _ c: UInt32) throws(InvariantViolation) {
