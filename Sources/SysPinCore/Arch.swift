@@ -18,11 +18,7 @@ public enum Endian: UInt8, Hashable, Sendable {
 /// Per-architecture parameters (SPEC §3). Values the SPEC marks UNVERIFIED were checked against
 /// the OpenBSD tree where possible; see docs/decisions.md.
 public struct Arch: Hashable, Sendable {
-    /// The canonical name as its literal: an `Arch` holds no reference, so a copy of one (targets,
-    /// loaders and checks pass it by value) copies its bytes and calls no value witness.
-    let nameText: StaticString
-    /// The canonical name (SPEC §3), as reports and JSON print it.
-    public var name: String { nameText.description }
+    public var name: String
     public var elfClass: ElfClass
     public var endian: Endian
     public var machine: UInt16
@@ -38,11 +34,11 @@ public struct Arch: Hashable, Sendable {
     public var outOfRangeSkipsPinCheck: Bool
 
     public init(
-        name: StaticString, elfClass: ElfClass, endian: Endian, machine: UInt16, trapDistance: UInt64,
+        name: String, elfClass: ElfClass, endian: Endian, machine: UInt16, trapDistance: UInt64,
         vmMinAddress: UInt64, vmMaxUserAddress: UInt64, pageSize: UInt64,
         outOfRangeSkipsPinCheck: Bool = true
     ) {
-        self.nameText = name
+        self.name = name
         self.elfClass = elfClass
         self.endian = endian
         self.machine = machine
@@ -51,20 +47,6 @@ public struct Arch: Hashable, Sendable {
         self.vmMaxUserAddress = vmMaxUserAddress
         self.pageSize = pageSize
         self.outOfRangeSkipsPinCheck = outOfRangeSkipsPinCheck
-    }
-
-    /// Every field equal (the name by its text).
-    public static func == (a: Arch, b: Arch) -> Bool {
-        a.name == b.name && a.elfClass == b.elfClass && a.endian == b.endian && a.machine == b.machine
-            && a.trapDistance == b.trapDistance && a.vmMinAddress == b.vmMinAddress
-            && a.vmMaxUserAddress == b.vmMaxUserAddress && a.pageSize == b.pageSize
-            && a.outOfRangeSkipsPinCheck == b.outOfRangeSkipsPinCheck
-    }
-
-    /// The name and machine identify an arch (no two rows share both).
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(name)
-        hasher.combine(machine)
     }
 
     /// Pointer width in bytes (R-ARCH-2).

@@ -375,18 +375,25 @@ enum RefProbes {
         let refLibsys = trusted.libsys.map(RefSpan.init)
         let (numbers, rules) = Self.verdicts
 
+        /// Both models' answers for one probe: the core's decision (`PinCheck.check` is its verdict)
+        /// and the reference's verdict.
+        func judge(_ a: UInt64, _ c: UInt32) -> (decision: PinDecision, ref: RefVerdict?) {
+            let decision = PinCheck.decide(
+                libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy, trusted: trusted)
+            let ref = RefPinCheck.check(
+                libc: refLibc, main: refMain, sigtramp: sigtramp, addr: a, code: Int64(c), policy: refPolicy, arch: ra,
+                libsys: refLibsys, mainIsLdso: trusted.mainIsRuntimeLinker)
+            return (decision, ref)
+        }
+
         // One copy of the check and the comparison, called from every probe below (not inlined at
         // each call: libFuzzer handles every executed edge per exec, and ten inlined copies of the
         // pin check were ten sets of edges). It captures no message: a function that captured
         // `at` had the label's context retained and released around each of its calls.
         @inline(never)
         func agrees(_ a: UInt64, _ c: UInt32) -> Bool {
-            // `PinCheck.check` is this decision's verdict (`verdicts` holds it converted).
-            let decision = PinCheck.decide(
-                libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy, trusted: trusted)
-            let ref = RefPinCheck.check(
-                libc: refLibc, main: refMain, sigtramp: sigtramp, addr: a, code: Int64(c), policy: refPolicy, arch: ra,
-                libsys: refLibsys, mainIsLdso: trusted.mainIsRuntimeLinker)
+            let (decision, ref) = judge(a, c)
+            // The decision's verdict, converted once a process (`verdicts`).
             let i = Int(decision.rawValue), n = numbers[i]
             // nil is the reference's allow, which matches only the core's empty verdict.
             guard let ref else { return n.errno == nil && n.signal == nil && rules[i] == nil }
@@ -398,18 +405,14 @@ enum RefProbes {
             if !agrees(a, c) { throw mismatch(a, c) }
         }
 
-        /// The INV-REF-PINCHECK violation of a probe that disagreed, both verdicts taken again for
+        /// The INV-REF-PINCHECK violation of a probe that disagreed, both answers taken again for
         /// the message (formatted only when a probe fails).
         @inline(never)
         func mismatch(_ a: UInt64, _ c: UInt32) -> InvariantViolation {
-            let core = PinCheck.check(
-                libc: libc, main: main, sigtramp: sigtramp, addr: a, code: c, mask: mask, policy: policy, trusted: trusted)
-            let ref = RefPinCheck.check(
-                libc: refLibc, main: refMain, sigtramp: sigtramp, addr: a, code: Int64(c), policy: refPolicy, arch: ra,
-                libsys: refLibsys, mainIsLdso: trusted.mainIsRuntimeLinker)
+            let (decision, ref) = judge(a, c)
             return InvariantViolation(
                 "INV-REF-PINCHECK",
-                "\(at()) \(policy) addr 0x\(String(a, radix: 16)) code \(c): core \(core), reference \(ref ?? .ok)")
+                "\(at()) \(policy) addr 0x\(String(a, radix: 16)) code \(c): core \(decision.verdict), reference \(ref ?? .ok)")
         }
 
         /// Whether the reference's site (code, addr) is a precise pin of the core's region, which
