@@ -262,7 +262,9 @@ public struct PinRegion: Hashable, Sendable {
         self.exactSites = exactSites
     }
 
-    public var npins: Int { pins.count }
+    /// Inlinable: the pin check reads it through `PinStorage` on every call, and a caller in
+    /// another module (the benchmarks, the fuzzers, the scenario runner) otherwise calls a getter.
+    @inlinable public var npins: Int { pins.count }
 
     /// elf_adjustpins (R-PT-9): `delta` is a u_int, so the caller's pointer-width difference is
     /// truncated to 32 bits before anything else. Stored offsets are rebased by it with u32
