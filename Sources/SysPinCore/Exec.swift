@@ -101,10 +101,12 @@ public enum ExecRules {
     /// and the padding are not checked. A note segment that cannot be read ends the scan with no
     /// error of its own: the answer is whether a note was found before it.
     ///
-    /// Decision D-NOTE-ROUND: the kernel rounds namesz and descsz up to 4 in 32-bit unsigned
-    /// arithmetic (`roundup` on an Elf_Word), so sizes ≥ 0xFFFFFFFD round to 0, and it sums the
-    /// note size in size_t (32 bits on ILP32). Both wraps are reproduced; where they would make
-    /// the kernel loop for ever (a note size of 0, or a walk that wraps backwards), the scan stops.
+    /// Decision D-NOTE-ROUND: the kernel rounds namesz and descsz up to 4 with `roundup(x,
+    /// sizeof(Elf_Word))`, whose divisor is a size_t, and sums the note size in size_t: pointer
+    /// width. On ILP32 (every ELF32 arch) sizes ≥ 0xFFFFFFFD round to 0 and the sum wraps at 2^32;
+    /// on LP64 nothing wraps, so such a note never fits and ends the walk of its segment. Where
+    /// the wraps would make the kernel loop for ever (a note size of 0, or a walk that wraps
+    /// backwards), the scan stops.
     static func hasOpenBSDNote(_ image: ElfImage) -> Bool {
         image.bytes.withUnsafeBytes { raw in
             image.header.endian == .little
@@ -118,7 +120,9 @@ public enum ExecRules {
         let name: UInt64 = 0x0044_5342_6E65_704F
         let count = UInt64(f.raw.count)
         let mask: UInt64 = elfClass == .elf32 ? 0xFFFF_FFFF : .max
-        func round4(_ x: UInt32) -> UInt64 { UInt64((x &+ 3) & ~3) }
+        // elfround is roundup(x, sizeof(Elf_Word)): the divisor is a size_t, so the sum is taken in
+        // pointer width. Only on ILP32 does a size ≥ 0xFFFFFFFD wrap to 0.
+        func round4(_ x: UInt32) -> UInt64 { (UInt64(x) + 3) & ~3 & mask }
         var found = false
         // A zero-byte read succeeds wherever it points (and finds no note).
         for ph in phdrs where ph.type == .note && ph.filesz <= 1024 && ph.filesz > 0 {

@@ -139,8 +139,10 @@ public enum Kbind {
     /// sys/uvm/uvm_mmap.c defines it; see docs/decisions.md.
     public static func bogoPC(_ arch: Arch) -> UInt64 { arch.addressMask }
 
-    /// R-KB-5..9: decode and validate a parameter buffer of `psize` bytes.
+    /// R-KB-5..9: decode and validate a parameter buffer of `psize` bytes. psize is a size_t: on
+    /// ILP32 arches the kernel sees its low 32 bits (R-ARCH-2), as pinsyscalls' len.
     public static func parse(_ buf: [UInt8], psize: UInt64, arch: Arch) -> KbindParse {
+        let psize = psize & arch.addressMask
         let h = UInt64(arch.kbindHeaderSize)
         if psize < h || psize > UInt64(arch.kbindParamMax) { return .rejected(.fail(.EINVAL, "R-KB-5")) }
         if UInt64(buf.count) < psize { return .rejected(.fail(.EFAULT, "R-KB-6")) }
@@ -212,7 +214,7 @@ public enum Kbind {
                 let a = b.addr + off
                 let pageEnd = (a / arch.pageSize + 1) * arch.pageSize
                 let n = min(b.size - off, pageEnd - a)
-                if let e = writeFault(a, n, mappings) { return (.fail(e, "R-KB-12"), writes) }
+                if let e = writeFault(a, n, mappings, arch: arch) { return (.fail(e, "R-KB-12"), writes) }
                 writes.append(KbindWrite(address: a, block: b, from: Int(off), count: Int(n)))
                 off += n
             }
@@ -223,8 +225,11 @@ public enum Kbind {
     /// Why the piece [a, a + n) cannot be written, or nil when it can (CONTRACT `mappings`):
     /// EINVAL when some byte lies outside every mapping (uvm_map_extract on an unmapped page),
     /// else EFAULT when some byte lies in a mapping with `"writable": false` (the copy faults on a
-    /// maximum protection without write). docs/decisions.md D-KBIND-FAULT.
-    static func writeFault(_ a: UInt64, _ n: UInt64, _ mappings: [MemoryMapping]) -> OpenBSDErrno? {
+    /// maximum protection without write). docs/decisions.md D-KBIND-FAULT. A piece on a page below
+    /// VM_MIN_ADDRESS is EINVAL whatever the mappings say: uvm_map_extract refuses a start below
+    /// the map's minimum (D-KBIND-MIN).
+    static func writeFault(_ a: UInt64, _ n: UInt64, _ mappings: [MemoryMapping], arch: Arch) -> OpenBSDErrno? {
+        if a < arch.vmMinAddress { return .EINVAL }  // the piece's page starts below it too
         let end = a + n  // R-KB-7 keeps addr + size − 1 below VM_MAXUSER_ADDRESS
         var p = a
         while p < end {

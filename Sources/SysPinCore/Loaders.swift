@@ -86,7 +86,9 @@ public enum ExecLoaders {
             let truncated = ExecRules.trunc(ph.vaddr, ph.align)
             let addr = (truncated &+ base) & mask
             let size = (ph.memsz &+ (ph.vaddr &- truncated)) & mask
-            if first {
+            // The kernel's "first" is ep_tsize == ELF_NO_ADDR (all ones): a span whose size is all
+            // ones starts afresh at the next text segment.
+            if first || (t1 &- t0) & mask == mask {
                 t0 = addr
                 t1 = (addr &+ size) & mask
                 first = false
@@ -125,7 +127,9 @@ public enum ExecLoaders {
                 firstVaddr = ph.vaddr
                 uaddr = pos & mask
             }
-            let addr = ExecRules.trunc(uaddr, ph.align)
+            // elf_load_psection reads an address of all ones as ELF_NO_ADDR, "none given", and
+            // loads the segment at its own p_vaddr (a later segment 1 byte below the first).
+            let addr = ExecRules.trunc(uaddr == mask ? ph.vaddr & mask : uaddr, ph.align)
             // elf_load_psection: the size grows by p_vaddr's own truncation, not by the
             // relocated address's (they differ when the first PT_LOAD's p_vaddr is unaligned).
             let size = (ph.memsz &+ (ph.vaddr &- ExecRules.trunc(ph.vaddr, ph.align))) & mask

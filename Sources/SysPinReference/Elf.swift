@@ -165,8 +165,9 @@ public enum RefElf {
                 steps += 1
                 let namesz = RefBytes.uint(b, seg + off, 4, bigEndian: be)!
                 let descsz = RefBytes.uint(b, seg + off + 4, 4, bigEndian: be)!
-                let roundedName = UInt64((UInt32(namesz) &+ 3) / 4 * 4)
-                let roundedDesc = UInt64((UInt32(descsz) &+ 3) / 4 * 4)
+                // roundup(x, sizeof(Elf_Word)) is computed in size_t: pointer width.
+                let roundedName = ((namesz + 3) / 4 * 4) & img.arch.mask
+                let roundedDesc = ((descsz + 3) / 4 * 4) & img.arch.mask
                 let whole = (12 + roundedName + roundedDesc) & img.arch.mask
                 let next = (off + whole) & img.arch.mask
                 if next > p.filesz { break }

@@ -172,6 +172,8 @@ public enum RefKbind {
     /// rejection. `block` reads them.
     public static func validate(_ param: [UInt8], psize: UInt64, arch: RefArch) -> Result<Int, RefFailure> {
         let h = arch.kbindHeader
+        // psize is a size_t: 32 bits on ILP32.
+        let psize = psize & arch.mask
         // R-KB-5
         if psize < h || psize > arch.kbindParamMax { return .failure(RefFailure(RefErrno.EINVAL, "R-KB-5")) }
         // R-KB-6
@@ -227,7 +229,8 @@ public enum RefKbind {
                 let a = b.addr + i
                 let pageEnd = (a / arch.pageSize + 1) * arch.pageSize
                 let k = min(n - i, pageEnd - a)
-                var unmapped = false
+                // uvm_map_extract: a page below the map's minimum (VM_MIN_ADDRESS) is EINVAL.
+                var unmapped = a / arch.pageSize * arch.pageSize < arch.vmMin
                 var readOnly = false
                 for x in a..<(a + k) {
                     var inAny = false

@@ -207,7 +207,7 @@ public enum RefPins {
         for p in img.phdrs where p.isText {
             let addr = (RefBytes.trunc(p.vaddr, p.align) &+ exeBase) & mask
             let size = (p.memsz &+ (p.vaddr &- RefBytes.trunc(p.vaddr, p.align))) & mask
-            if !seen {
+            if !seen || tsize == mask {  // ep_tsize == ELF_NO_ADDR marks "no text yet"
                 t0 = addr
                 tsize = size
                 seen = true
@@ -241,6 +241,7 @@ public enum RefPins {
                 firstVaddr = p.vaddr
                 uaddr = pos & mask
             }
+            if uaddr == mask { uaddr = p.vaddr & mask }  // ELF_NO_ADDR: "no address", use p_vaddr
             uaddr = RefBytes.trunc(uaddr, p.align)
             let size = (p.memsz &+ (p.vaddr &- RefBytes.trunc(p.vaddr, p.align))) & mask
             if p.isText {

@@ -26,7 +26,9 @@ public struct FlexUInt: Decodable, Hashable, Sendable {
     }
 }
 
-/// A signed integer given as a JSON number or string (sysno and npins may be negative).
+/// A register-sized integer given as a JSON number or string (sysno and npins may be negative).
+/// Values from 2^63 to 2^64 − 1 ("0xFFFFFFFFFFFFFFFF") are the register's 64 bits, read as
+/// signed: the kernel takes its own width of them (npins is an int, R-PIN-5).
 public struct FlexInt: Decodable, Hashable, Sendable {
     public var value: Int64
     public init(_ value: Int64) { self.value = value }
@@ -35,12 +37,14 @@ public struct FlexInt: Decodable, Hashable, Sendable {
         let c = try decoder.singleValueContainer()
         if let v = try? c.decode(Int64.self) {
             value = v
+        } else if let u = try? c.decode(UInt64.self) {
+            value = Int64(bitPattern: u)
         } else if let s = try? c.decode(String.self) {
             let neg = s.hasPrefix("-")
-            guard let m = FlexUInt.parse(neg ? String(s.dropFirst()) : s), m <= UInt64(Int64.max) else {
+            guard let m = FlexUInt.parse(neg ? String(s.dropFirst()) : s), !neg || m <= UInt64(Int64.max) + 1 else {
                 throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an integer")
             }
-            value = neg ? -Int64(m) : Int64(m)
+            value = Int64(bitPattern: neg ? 0 &- m : m)
         } else {
             throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an integer")
         }

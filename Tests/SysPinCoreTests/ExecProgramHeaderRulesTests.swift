@@ -264,17 +264,37 @@ struct ExecProgramHeaderRulesTests {
         #expect(verdict(Self.note(namesz: 0, name: openbsd + [0])) == .fail(.ENOEXEC, "R-ELF-12"))
     }
 
-    @Test("R-ELF-12, D-NOTE-ROUND: name sizes ≥ 0xFFFFFFFD round up to 0 in the kernel's 32-bit arithmetic")
+    /// `notes` as the only PT_NOTE of a static program of `arch` (little-endian arches only).
+    static func noteVerdict(_ arch: Arch, _ notes: [UInt8]) -> Verdict {
+        var b = ElfBuilder.staticExec(arch: arch, sites: [site(0x40_0010, 20)])
+        b.openBSDNote = false
+        return Self.verdict(b.appending(.payload(.note, notes, align: 4)), arch: arch)
+    }
+
+    @Test("R-ELF-12, D-NOTE-ROUND: sizes ≥ 0xFFFFFFFD round up to 0 only in ILP32's 32-bit size_t")
     func noteNameSizeWraps() {
         let openbsd = Array("OpenBSD".utf8) + [0]
         for namesz: UInt32 in [0xFFFF_FFFD, 0xFFFF_FFFF] {
-            // total = 12 + 0 + 0: the next 8 bytes are read as the name, and the walk goes on.
-            #expect(Self.verdict(Self.withoutNote.appending(.payload(.note, Self.note(namesz: namesz, name: openbsd), align: 4))) == .ok)
+            let note = Self.note(namesz: namesz, name: openbsd)
+            // i386: total = 12 + 0 + 0, so the next 8 bytes are read as the name and the walk goes on.
+            #expect(Self.noteVerdict(.i386, note) == .ok)
+            // amd64: elfround works in a 64-bit size_t, the size is 2^32, the note never fits and
+            // the walk of the segment stops.
+            #expect(Self.noteVerdict(.amd64, note) == .fail(.ENOEXEC, "R-ELF-12"))
         }
-        // 0xFFFFFFFC does not wrap: the note no longer fits, the walk stops, no match.
-        #expect(
-            Self.verdict(Self.withoutNote.appending(.payload(.note, Self.note(namesz: 0xFFFF_FFFC, name: openbsd), align: 4)))
-                == .fail(.ENOEXEC, "R-ELF-12"))
+        // 0xFFFFFFFC rounds to itself. On amd64 the note does not fit and the walk stops; on i386
+        // the 32-bit sum 12 + 0xFFFFFFFC wraps to 8, the note "fits" and its name is read.
+        #expect(Self.noteVerdict(.amd64, Self.note(namesz: 0xFFFF_FFFC, name: openbsd)) == .fail(.ENOEXEC, "R-ELF-12"))
+        #expect(Self.noteVerdict(.i386, Self.note(namesz: 0xFFFF_FFFC, name: openbsd)) == .ok)
+    }
+
+    @Test("R-ELF-12, D-NOTE-ROUND: a descsz of 0xFFFFFFFF ends the walk on LP64, and is 0 on ILP32")
+    func noteDescSizeWraps() {
+        // A GNU note claiming 0xFFFFFFFF desc bytes and carrying none, then the OpenBSD note.
+        let gnu = Self.note(namesz: 4, name: Array("GNU\0".utf8), descsz: 0xFFFF_FFFF)
+        let openbsd = Self.note(name: Array("OpenBSD\0".utf8))
+        #expect(Self.noteVerdict(.i386, gnu + openbsd) == .ok)
+        #expect(Self.noteVerdict(.amd64, gnu + openbsd) == .fail(.ENOEXEC, "R-ELF-12"))
     }
 
     @Test("R-ELF-12: a note must be named \"OpenBSD\"")

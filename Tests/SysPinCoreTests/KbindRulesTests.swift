@@ -151,6 +151,22 @@ struct KbindRulesTests {
         }
     }
 
+    @Test("R-KB-5, R-ARCH-2: psize is a size_t: ILP32 kernels see its low 32 bits, LP64 ones all 64")
+    func psizeWidth() {
+        for arch in Self.arches {
+            let p = Self.param([(Self.page0, Self.data(4))], arch)
+            let wide = UInt64(p.count) | 1 << 32
+            var s = Self.bound(arch)
+            let got = Kbind.call(
+                state: &s, addr: Self.addr, param: p, psize: wide, cookie: Self.cookie, mappings: Self.mappings(arch), arch: arch)
+            if arch.pointerBytes == 4 {
+                #expect(got == (.ok, [KbindWrite(address: Self.page0, bytes: Self.data(4))]), "\(arch.name)")
+            } else {
+                #expect(got == (.fail(.EINVAL, "R-KB-5"), []), "\(arch.name)")
+            }
+        }
+    }
+
     @Test("R-KB-5/9: psize == P_MAX with two 12-byte blocks is valid", arguments: arches)
     func psizeMax(arch: Arch) {
         let p = Self.param([(Self.page0, Self.data(12)), (Self.page0 + 0x100, Self.data(12, from: 0x40))], arch)
@@ -318,6 +334,20 @@ struct KbindRulesTests {
         let roNext = onePage + [MemoryMapping(start: boundary, end: boundary + arch.pageSize, writable: false)]
         #expect(Self.call(&s, Self.param([(boundary - 2, d)], arch), arch: arch, mappings: roNext)
             == (.fail(.EFAULT, "R-KB-12"), [KbindWrite(address: boundary - 2, bytes: Array(d[0..<2]))]))
+    }
+
+    @Test("R-KB-12, D-KBIND-MIN: a page below VM_MIN_ADDRESS is EINVAL even where a mapping covers it", arguments: arches)
+    func belowMinAddress(arch: Arch) {
+        let min = arch.vmMinAddress
+        let low = [MemoryMapping(start: 0, end: min + arch.pageSize, writable: true)]
+        let d = Self.data(8)
+        var s = Self.bound(arch)
+        #expect(Self.call(&s, Self.param([(0x10, d)], arch), arch: arch, mappings: low) == (.fail(.EINVAL, "R-KB-12"), []))
+        #expect(Self.call(&s, Self.param([(min - 4, d)], arch), arch: arch, mappings: low) == (.fail(.EINVAL, "R-KB-12"), []))
+        // The first page at VM_MIN_ADDRESS is the map's own; a fault after it keeps it written.
+        #expect(Self.call(&s, Self.param([(min, d)], arch), arch: arch, mappings: low) == (.ok, [KbindWrite(address: min, bytes: d)]))
+        #expect(Self.call(&s, Self.param([(min + 0x10, d), (0x10, d)], arch), arch: arch, mappings: low)
+            == (.fail(.EINVAL, "R-KB-12"), [KbindWrite(address: min + 0x10, bytes: d)]))
     }
 
     @Test("R-KB-12: validation errors write nothing even when the memory is fine (I-6)")

@@ -324,6 +324,23 @@ struct PinTableRulesTests {
         #expect(lost.pinTable == .discarded(rule: "R-PT-4", entries: [site(0x40_2000, 1)]))
     }
 
+    @Test("R-PT-11: a span whose size is all ones is the kernel's \"no text yet\" (ep_tsize == ELF_NO_ADDR): the next text segment starts it afresh")
+    func staticSpanSentinel() throws {
+        let text = ElfBuilder.Segment.load(flags: RX, vaddr: 0x40_0000, memsz: 0x1000)
+        // p_memsz 2^64 − 1 at a page-aligned p_vaddr: the span's size is all ones.
+        let huge = ElfBuilder.Segment.load(flags: RX, vaddr: 0x1000, memsz: .max)
+        let p = try #require(mainPlan(Self.staticImage([huge, text], sites: [site(0x40_0010, 1)]), .amd64))
+        #expect(p.region == PinRegion(start: 0x40_0000, end: 0x40_1000, pins: [0, 0x10]))
+        // One less is a size like any other: the span keeps its start and takes the later end.
+        let big = ElfBuilder.Segment.load(flags: RX, vaddr: 0x1000, memsz: .max - 1)
+        let q = try #require(mainPlan(Self.staticImage([big, text], sites: [site(0x40_0010, 1)]), .amd64))
+        #expect(q.region == PinRegion(start: 0x1000, end: 0x40_1000, pins: [0, 0x3F_F010]))
+        // ILP32: the sentinel is 32 bits wide.
+        let huge32 = ElfBuilder.Segment.load(flags: RX, vaddr: 0x1000, memsz: 0xFFFF_FFFF)
+        let r = try #require(mainPlan(Self.staticImage([huge32, text], sites: [site(0x40_0010, 1)], arch: .i386), .i386))
+        #expect(r.region == PinRegion(start: 0x40_0000, end: 0x40_1000, pins: [0, 0x10]))
+    }
+
     @Test("R-PT-11: static PIE offsets are image-relative; the region moves with the load base", arguments: Arch.all)
     func staticPieRegion(arch: Arch) throws {
         let prog = ElfBuilder.staticPIE(arch: arch, text: (0x1000, 0x1000), sites: [site(0x1010, 20)]).build()
@@ -396,6 +413,22 @@ struct PinTableRulesTests {
         b.syscalls = [site(0x1180, 20)]
         let load = try #require(interpLoad(b.build(), .amd64, pos: Self.pos))
         #expect(load.region == PinRegion(start: Self.pos + 0x1000, end: Self.pos + 0x1200, pins: Self.pins(count: 87, [20: 0x180, 86: 0xFFFF_FFFF])))
+    }
+
+    @Test("R-PT-12: a later PT_LOAD one byte below the first is at p_vaddr − first = all ones, ELF_NO_ADDR: it is loaded at its own p_vaddr")
+    func ldsoNoAddr() throws {
+        func region(_ vaddr: UInt64) -> PinRegion? {
+            var b = ElfBuilder(arch: .amd64, type: .dyn, entry: 0x2000)
+            b.openBSDNote = false
+            b.segments = [.load(flags: R, vaddr: 0x2000, memsz: 0x100), .load(flags: RX, vaddr: vaddr, memsz: 0x100, align: 1)]
+            b.syscalls = [site(0x2000, 20)]
+            return interpLoad(b.build(), .amd64, pos: Self.pos)?.region
+        }
+        // 0x1FFF − 0x2000 = all ones: text [0x1FFF, 0x20FF), the pin at 0x2000 is offset 1.
+        #expect(region(0x1FFF) == PinRegion(start: Self.pos + 0x1FFF, end: Self.pos + 0x20FF, pins: Self.pins(count: 87, [20: 1, 86: 0xFFFF_FFFF])))
+        // Two bytes below is an ordinary relative address (2^64 − 2): the text wraps to [2^64 − 2, 0xFE)
+        // and the site at 0x2000 lies past len 0xFE (R-PT-4).
+        #expect(region(0x1FFE) == nil)
     }
 
     @Test(
