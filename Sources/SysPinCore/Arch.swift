@@ -15,6 +15,15 @@ public enum Endian: UInt8, Hashable, Sendable {
     public var name: String { self == .little ? "little" : "big" }
 }
 
+/// How an MD system-call handler reads the trap register into its `code` variable (D-SYSNO-WIDTH):
+/// the whole register (amd64's and sparc64's register_t), an `int` (arm64, riscv64, powerpc64 and
+/// armv7, and the 32-bit register_t of i386 and powerpc), or mips64's `unsigned int`.
+public enum SyscallCodeWidth: Hashable, Sendable {
+    case register64
+    case int32
+    case uint32
+}
+
 /// Per-architecture parameters (SPEC §3). Values the SPEC marks UNVERIFIED were checked against
 /// the OpenBSD tree where possible; see docs/decisions.md.
 public struct Arch: Hashable, Sendable {
@@ -32,11 +41,16 @@ public struct Arch: Hashable, Sendable {
     /// before mi_syscall (amd64 and most others); false where it calls mi_syscall, and so
     /// pin_check, with the raw number (i386, armv7, mips64: "out of range stays on syscall0").
     public var outOfRangeSkipsPinCheck: Bool
+    /// How the MD handler reads the trap register into its `code` (D-SYSNO-WIDTH).
+    public var syscallCodeWidth: SyscallCodeWidth
+    /// Flag bits the MD handler clears from the register first (sparc64's SYSCALL_G2RFLAG, 0x400).
+    public var syscallFlagBits: Int64
 
     public init(
         name: String, elfClass: ElfClass, endian: Endian, machine: UInt16, trapDistance: UInt64,
         vmMinAddress: UInt64, vmMaxUserAddress: UInt64, pageSize: UInt64,
-        outOfRangeSkipsPinCheck: Bool = true
+        outOfRangeSkipsPinCheck: Bool = true, syscallCodeWidth: SyscallCodeWidth = .register64,
+        syscallFlagBits: Int64 = 0
     ) {
         self.name = name
         self.elfClass = elfClass
@@ -47,6 +61,19 @@ public struct Arch: Hashable, Sendable {
         self.vmMaxUserAddress = vmMaxUserAddress
         self.pageSize = pageSize
         self.outOfRangeSkipsPinCheck = outOfRangeSkipsPinCheck
+        self.syscallCodeWidth = syscallCodeWidth
+        self.syscallFlagBits = syscallFlagBits
+    }
+
+    /// The system-call number the kernel judges when a step puts `register` in the trap register:
+    /// the MD handler's `code` (R-PC-1 and pin_check see this value, D-SYSNO-WIDTH).
+    public func syscallCode(_ register: Int64) -> Int64 {
+        let r = register & ~syscallFlagBits
+        switch syscallCodeWidth {
+        case .register64: return r
+        case .int32: return Int64(Int32(truncatingIfNeeded: r))
+        case .uint32: return Int64(UInt32(truncatingIfNeeded: r))
+        }
     }
 
     /// Pointer width in bytes (R-ARCH-2).
@@ -67,39 +94,39 @@ public struct Arch: Hashable, Sendable {
     public static let i386 = Arch(
         name: "i386", elfClass: .elf32, endian: .little, machine: 3, trapDistance: 2,
         vmMinAddress: 0x1000, vmMaxUserAddress: 0xcf7f_e000, pageSize: 4096,
-        outOfRangeSkipsPinCheck: false)
+        outOfRangeSkipsPinCheck: false, syscallCodeWidth: .int32)
     public static let arm64 = Arch(
         name: "arm64", elfClass: .elf64, endian: .little, machine: 183, trapDistance: 12,
         vmMinAddress: 0x1000, vmMaxUserAddress: 0x7f_ffff_8000, pageSize: 4096,
-        outOfRangeSkipsPinCheck: true)
+        outOfRangeSkipsPinCheck: true, syscallCodeWidth: .int32)
     public static let armv7 = Arch(
         name: "armv7", elfClass: .elf32, endian: .little, machine: 40, trapDistance: 12,
         vmMinAddress: 0x1000, vmMaxUserAddress: 0xc000_0000, pageSize: 4096,
-        outOfRangeSkipsPinCheck: false)
+        outOfRangeSkipsPinCheck: false, syscallCodeWidth: .int32)
     public static let riscv64 = Arch(
         name: "riscv64", elfClass: .elf64, endian: .little, machine: 243, trapDistance: 4,
         vmMinAddress: 0x1000, vmMaxUserAddress: 0x40_0000_0000, pageSize: 4096,
-        outOfRangeSkipsPinCheck: true)
+        outOfRangeSkipsPinCheck: true, syscallCodeWidth: .int32)
     public static let powerpc64 = Arch(
         name: "powerpc64", elfClass: .elf64, endian: .big, machine: 21, trapDistance: 4,
         vmMinAddress: 0x1000, vmMaxUserAddress: 0xbfff_ffff_ffff_f000, pageSize: 4096,
-        outOfRangeSkipsPinCheck: true)
+        outOfRangeSkipsPinCheck: true, syscallCodeWidth: .int32)
     public static let powerpc = Arch(
         name: "powerpc", elfClass: .elf32, endian: .big, machine: 20, trapDistance: 4,
         vmMinAddress: 0x1000, vmMaxUserAddress: 0xffff_f000, pageSize: 4096,
-        outOfRangeSkipsPinCheck: true)
+        outOfRangeSkipsPinCheck: true, syscallCodeWidth: .int32)
     public static let sparc64 = Arch(
         name: "sparc64", elfClass: .elf64, endian: .big, machine: 43, trapDistance: 0,
         vmMinAddress: 0x2000, vmMaxUserAddress: 0xffff_ffff_ffff_e000, pageSize: 8192,
-        outOfRangeSkipsPinCheck: true)
+        outOfRangeSkipsPinCheck: true, syscallFlagBits: 0x400)
     public static let mips64 = Arch(
         name: "mips64", elfClass: .elf64, endian: .big, machine: 8, trapDistance: 4,
         vmMinAddress: 0x4000, vmMaxUserAddress: 0x100_0000_0000, pageSize: 16384,
-        outOfRangeSkipsPinCheck: false)
+        outOfRangeSkipsPinCheck: false, syscallCodeWidth: .uint32)
     public static let mips64el = Arch(
         name: "mips64el", elfClass: .elf64, endian: .little, machine: 8, trapDistance: 4,
         vmMinAddress: 0x4000, vmMaxUserAddress: 0x100_0000_0000, pageSize: 16384,
-        outOfRangeSkipsPinCheck: false)
+        outOfRangeSkipsPinCheck: false, syscallCodeWidth: .uint32)
 
     public static let all: [Arch] = [
         .amd64, .i386, .arm64, .armv7, .riscv64, .powerpc64, .powerpc, .sparc64, .mips64, .mips64el,

@@ -124,8 +124,11 @@ public enum ProcessModel {
 
 extension ProcessState {
     /// One system call `sysno` made from the trap instruction at `addr` (§7 then §6 / §8).
-    public mutating func syscall(addr rawAddr: UInt64, sysno: Int64, _ request: SyscallRequest) -> StepResult {
+    /// `sysno` is what the step puts in the trap register; the kernel judges the MD handler's
+    /// `code`, its per-arch narrowing (D-SYSNO-WIDTH).
+    public mutating func syscall(addr rawAddr: UInt64, sysno register: Int64, _ request: SyscallRequest) -> StepResult {
         if killedBy != nil { return .dead }
+        let sysno = arch.syscallCode(register)
         let addr = rawAddr & arch.addressMask
         // R-PC-1: out-of-range numbers get ENOSYS from the MD handler, no pin check, no signal.
         let inRange = sysno > 0 && sysno < Int64(config.maxSyscall)

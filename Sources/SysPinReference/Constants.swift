@@ -73,6 +73,19 @@ public struct RefArch: Equatable, Sendable {
     public var pageSize: UInt64
     /// R-PC-1: true where an out-of-range number gets ENOSYS without pin_check.
     public var rangeCheckFirst: Bool
+    /// Width of the MD handler's `code` variable: 64 (register_t on amd64, sparc64) or 32.
+    public var codeBits: Int = 64
+    /// Whether a 32-bit `code` is an int (all but mips64's unsigned int).
+    public var codeSigned: Bool = true
+    /// sparc64's SYSCALL_G2RFLAG, which its handler clears from the number first.
+    public var g2rFlag: Int64 = 0
+
+    /// The number the kernel checks when the trap register holds `register`.
+    public func kernelCode(_ register: Int64) -> Int64 {
+        let v = register & ~g2rFlag
+        if codeBits == 64 { return v }
+        return codeSigned ? Int64(Int32(truncatingIfNeeded: v)) : Int64(UInt32(truncatingIfNeeded: v))
+    }
 
     /// All ones in pointer width: BOGO_PC (D-BOGO) and the wrap mask (R-ARCH-2).
     public var mask: UInt64 { is64 ? UInt64.max : 0xFFFF_FFFF }
@@ -84,15 +97,15 @@ public struct RefArch: Equatable, Sendable {
 
     public static let all: [RefArch] = [
         RefArch(name: "amd64", is64: true, bigEndian: false, machine: 62, trapDistance: 2, vmMin: 0x1000, vmMaxUser: 0x7f7f_ffff_c000, pageSize: 4096, rangeCheckFirst: true),
-        RefArch(name: "i386", is64: false, bigEndian: false, machine: 3, trapDistance: 2, vmMin: 0x1000, vmMaxUser: 0xcf7f_e000, pageSize: 4096, rangeCheckFirst: false),
-        RefArch(name: "arm64", is64: true, bigEndian: false, machine: 183, trapDistance: 12, vmMin: 0x1000, vmMaxUser: 0x7f_ffff_8000, pageSize: 4096, rangeCheckFirst: true),
-        RefArch(name: "armv7", is64: false, bigEndian: false, machine: 40, trapDistance: 12, vmMin: 0x1000, vmMaxUser: 0xc000_0000, pageSize: 4096, rangeCheckFirst: false),
-        RefArch(name: "riscv64", is64: true, bigEndian: false, machine: 243, trapDistance: 4, vmMin: 0x1000, vmMaxUser: 0x40_0000_0000, pageSize: 4096, rangeCheckFirst: true),
-        RefArch(name: "powerpc64", is64: true, bigEndian: true, machine: 21, trapDistance: 4, vmMin: 0x1000, vmMaxUser: 0xbfff_ffff_ffff_f000, pageSize: 4096, rangeCheckFirst: true),
-        RefArch(name: "powerpc", is64: false, bigEndian: true, machine: 20, trapDistance: 4, vmMin: 0x1000, vmMaxUser: 0xffff_f000, pageSize: 4096, rangeCheckFirst: true),
-        RefArch(name: "sparc64", is64: true, bigEndian: true, machine: 43, trapDistance: 0, vmMin: 0x2000, vmMaxUser: 0xffff_ffff_ffff_e000, pageSize: 8192, rangeCheckFirst: true),
-        RefArch(name: "mips64", is64: true, bigEndian: true, machine: 8, trapDistance: 4, vmMin: 0x4000, vmMaxUser: 0x100_0000_0000, pageSize: 16384, rangeCheckFirst: false),
-        RefArch(name: "mips64el", is64: true, bigEndian: false, machine: 8, trapDistance: 4, vmMin: 0x4000, vmMaxUser: 0x100_0000_0000, pageSize: 16384, rangeCheckFirst: false),
+        RefArch(name: "i386", is64: false, bigEndian: false, machine: 3, trapDistance: 2, vmMin: 0x1000, vmMaxUser: 0xcf7f_e000, pageSize: 4096, rangeCheckFirst: false, codeBits: 32),
+        RefArch(name: "arm64", is64: true, bigEndian: false, machine: 183, trapDistance: 12, vmMin: 0x1000, vmMaxUser: 0x7f_ffff_8000, pageSize: 4096, rangeCheckFirst: true, codeBits: 32),
+        RefArch(name: "armv7", is64: false, bigEndian: false, machine: 40, trapDistance: 12, vmMin: 0x1000, vmMaxUser: 0xc000_0000, pageSize: 4096, rangeCheckFirst: false, codeBits: 32),
+        RefArch(name: "riscv64", is64: true, bigEndian: false, machine: 243, trapDistance: 4, vmMin: 0x1000, vmMaxUser: 0x40_0000_0000, pageSize: 4096, rangeCheckFirst: true, codeBits: 32),
+        RefArch(name: "powerpc64", is64: true, bigEndian: true, machine: 21, trapDistance: 4, vmMin: 0x1000, vmMaxUser: 0xbfff_ffff_ffff_f000, pageSize: 4096, rangeCheckFirst: true, codeBits: 32),
+        RefArch(name: "powerpc", is64: false, bigEndian: true, machine: 20, trapDistance: 4, vmMin: 0x1000, vmMaxUser: 0xffff_f000, pageSize: 4096, rangeCheckFirst: true, codeBits: 32),
+        RefArch(name: "sparc64", is64: true, bigEndian: true, machine: 43, trapDistance: 0, vmMin: 0x2000, vmMaxUser: 0xffff_ffff_ffff_e000, pageSize: 8192, rangeCheckFirst: true, g2rFlag: 0x400),
+        RefArch(name: "mips64", is64: true, bigEndian: true, machine: 8, trapDistance: 4, vmMin: 0x4000, vmMaxUser: 0x100_0000_0000, pageSize: 16384, rangeCheckFirst: false, codeBits: 32, codeSigned: false),
+        RefArch(name: "mips64el", is64: true, bigEndian: false, machine: 8, trapDistance: 4, vmMin: 0x4000, vmMaxUser: 0x100_0000_0000, pageSize: 16384, rangeCheckFirst: false, codeBits: 32, codeSigned: false),
     ]
 
     /// A canonical name or an alias of §3 (octeon = mips64, loongson = mips64el).

@@ -370,8 +370,10 @@ public struct RefProcess: Equatable, Sendable {
     }
 
     /// One system call from the trap instruction at `addr`.
-    public mutating func step(addr rawAddr: UInt64, sysno: Int64, _ request: RefRequest) -> RefStepResult {
+    public mutating func step(addr rawAddr: UInt64, sysno register: Int64, _ request: RefRequest) -> RefStepResult {
         if killedBy != nil { return .deadStep }
+        // The MD handler's `code`: its own width of the trap register, sparc64's flag cleared.
+        let sysno = arch.kernelCode(register)
         var req = request
         if case .fromLibc(let threads) = request {
             // R-LD-4: ld.so makes no call at all when it rejects libc's table.

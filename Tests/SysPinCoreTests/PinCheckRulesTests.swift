@@ -46,6 +46,35 @@ struct PinCheckRulesTests {
         #expect(s.syscall(addr: 0x1234, sysno: 19, .plain).verdict == Self.noPin)
     }
 
+    @Test("R-PC-1, D-SYSNO-WIDTH: the kernel judges the MD handler's code, its own width of the trap register")
+    func numberWidthPerArch() throws {
+        let wide: Int64 = 1 << 32 | 20  // getpid in the low 32 bits
+        for arch in Arch.all {
+            var s = try Self.staticProcess(arch: arch)
+            let v = s.syscall(addr: 0x40_0020, sysno: wide, .plain).verdict
+            if arch == .amd64 || arch == .sparc64 {
+                // register_t code: all 64 bits, out of range.
+                #expect(v == .fail(.ENOSYS, "R-PC-1"), "\(arch.name)")
+            } else {
+                // int code, unsigned int code (mips64) or a 32-bit register: 20.
+                #expect(v == .ok, "\(arch.name)")
+            }
+        }
+        // sparc64 clears SYSCALL_G2RFLAG (0x400), which its libc stubs set.
+        var sparc = try Self.staticProcess(arch: .sparc64)
+        #expect(sparc.syscall(addr: 0x40_0020, sysno: 0x400 | 20, .plain).verdict == .ok)
+        #expect(sparc.syscall(addr: 0x40_0020, sysno: 0x400, .plain).verdict == .fail(.ENOSYS, "R-PC-1"))
+        #expect(sparc.syscall(addr: 0x40_0010, sysno: 0x400 | 20, .plain).verdict == Self.otherSite)
+        // On amd64 the same value is 1044, out of range.
+        var amd = try Self.staticProcess()
+        #expect(amd.syscall(addr: 0x40_0020, sysno: 0x400 | 20, .plain).verdict == .fail(.ENOSYS, "R-PC-1"))
+        // arm64's int code: −(2^32) + 20 is 20 too; mips64's unsigned int: −1 is 0xFFFFFFFF, past every table.
+        var arm = try Self.staticProcess(arch: .arm64)
+        #expect(arm.syscall(addr: 0x40_0020, sysno: -(1 << 32) + 20, .plain).verdict == .ok)
+        var mips = try Self.staticProcess(arch: .mips64)
+        #expect(mips.syscall(addr: 0x40_0020, sysno: -1, .plain).verdict == Self.noPin)
+    }
+
     @Test("R-PC-1 (D-RANGE): on i386 an out-of-range number reaches pin_check")
     func outOfRangeI386() throws {
         // docs/decisions.md D-RANGE: i386's handler calls mi_syscall with the raw number, so a
