@@ -122,7 +122,8 @@ extension FuzzKbind {
         if psize == n + 1 { return [7] }
         if psize == UInt64(arch.kbindHeaderSize) { return [8] }
         let picks = [0, UInt64(arch.kbindParamMax), UInt64(arch.kbindParamMax) + 1, UInt64.max]
-        return picks.firstIndex(of: psize).map { [9, UInt8($0)] }
+        if let i = picks.firstIndex(of: psize) { return [9, UInt8(i)] }
+        return psize == n | 1 << 32 ? [9, 252] : nil
     }
 
     static func encodeRaw(_ param: [UInt8], psize: UInt64, arch: Arch) -> [UInt8]? {

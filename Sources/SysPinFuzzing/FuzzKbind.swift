@@ -285,7 +285,8 @@ public enum FuzzKbind {
         }
     }
 
-    /// psize: mostly the block's length, sometimes a boundary of R-KB-5 or a lie.
+    /// psize: mostly the block's length, sometimes a boundary of R-KB-5, a lie, or the length with
+    /// bit 32 set (a size_t is 32 bits on ILP32, D-SIZET).
     static func decodePsize(_ r: inout FuzzReader, length: Int, arch: Arch) -> UInt64 {
         let n = UInt64(length)
         switch r.u8() % 10 {
@@ -293,7 +294,9 @@ public enum FuzzKbind {
         case 7: return n + 1
         case 8: return UInt64(arch.kbindHeaderSize)
         case 9:
-            switch r.u8() % 4 {
+            let pick = r.u8()
+            if pick >= 252 { return n | 1 << 32 }
+            switch pick % 4 {
             case 0: return 0
             case 1: return UInt64(arch.kbindParamMax)
             case 2: return UInt64(arch.kbindParamMax) + 1

@@ -375,7 +375,10 @@ public enum FuzzScenario {
             switch r.u8() % 8 {
             case 0, 1, 2, 3:
                 let addr = address(&r, preferred: nil)
-                let any = Int64(r.u16() % 400)
+                // A number below 400, or (raw ≥ 0xFF00) a code with bit 32 or sparc64's 0x400 flag
+                // set: the kernel narrows the register per arch (D-SYSNO-WIDTH).
+                let raw = r.u16()
+                let any = raw >= 0xFF00 ? code(Int(raw) % codeCount) | (raw & 1 == 0 ? 1 << 32 : 0x400) : Int64(raw % 400)
                 // One of codes + codes + [0, -1, 331, 158, 86, any], chosen by one byte as `pick`
                 // does, without building either array.
                 let k = Int(r.u8()) % (2 * codeCount + 6)
