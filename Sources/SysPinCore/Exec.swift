@@ -103,10 +103,11 @@ public enum ExecRules {
     ///
     /// Decision D-NOTE-ROUND: the kernel rounds namesz and descsz up to 4 with `roundup(x,
     /// sizeof(Elf_Word))`, whose divisor is a size_t, and sums the note size in size_t: pointer
-    /// width. On ILP32 (every ELF32 arch) sizes ≥ 0xFFFFFFFD round to 0 and the sum wraps at 2^32;
-    /// on LP64 nothing wraps, so such a note never fits and ends the walk of its segment. Where
-    /// the wraps would make the kernel loop for ever (a note size of 0, or a walk that wraps
-    /// backwards), the scan stops.
+    /// width. On ILP32 (every ELF32 arch) sizes ≥ 0xFFFFFFFD round to 0 and the sum wraps at 2^32,
+    /// so the walk may jump back to a lower offset and go on from there; on LP64 nothing wraps, so
+    /// such a note never fits and ends the walk of its segment. Where the kernel would loop for
+    /// ever (the walk comes back to an offset it has visited), the scan stops once it has seen
+    /// every note that walk reaches.
     static func hasOpenBSDNote(_ image: ElfImage) -> Bool {
         image.bytes.withUnsafeBytes { raw in
             image.header.endian == .little
@@ -131,7 +132,13 @@ public enum ExecRules {
             // most 20 bytes into a note that starts 12 or more before the segment's end, is too.
             let start = Int(ph.offset)
             var off: UInt64 = 0
-            while off < ph.filesz && off + 12 <= ph.filesz {
+            // On ILP32 the 32-bit sum can send the walk back to a lower offset, and the kernel
+            // goes on from there; only a walk that returns to an offset it has visited loops for
+            // ever. No walk visits more than filesz offsets, so stopping after filesz steps has
+            // seen every note the kernel's walk would.
+            var steps: UInt64 = 0
+            while off < ph.filesz && off + 12 <= ph.filesz && steps < ph.filesz {
+                steps += 1
                 let namesz = f.u32(start + Int(off)), descsz = f.u32(start + Int(off) + 4)
                 let total = (12 + round4(namesz) + round4(descsz)) & mask
                 let next = (off + total) & mask
@@ -141,7 +148,6 @@ public enum ExecRules {
                 {
                     found = true
                 }
-                guard next > off else { break }  // the kernel would walk this segment for ever
                 off = next
             }
         }

@@ -145,8 +145,9 @@ public enum RefElf {
     }
 
     /// R-ELF-12 (corrected 2026-11-30): the note is required; EI_OSABI plays no part.
-    /// D-NOTE-ROUND: namesz and descsz are rounded up to 4 in 32 bits (sizes ≥ 0xFFFFFFFD become
-    /// 0) and the note size is summed in pointer width; the scan stops where the kernel would loop.
+    /// D-NOTE-ROUND: namesz and descsz are rounded up to 4 and the note size summed, both in
+    /// pointer width (on ILP32 sizes ≥ 0xFFFFFFFD become 0 and the walk may move backwards); the
+    /// scan stops after 1025 notes, more than a 1024-byte segment can hold unless it loops.
     static func hasOpenBSDNote(_ img: RefImage) -> Bool {
         let be = img.arch.bigEndian
         let b = img.bytes

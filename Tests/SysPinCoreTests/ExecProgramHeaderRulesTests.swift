@@ -288,6 +288,24 @@ struct ExecProgramHeaderRulesTests {
         #expect(Self.noteVerdict(.i386, Self.note(namesz: 0xFFFF_FFFC, name: openbsd)) == .ok)
     }
 
+    @Test("R-ELF-12, D-NOTE-ROUND: on ILP32 a wrapping sum sends the walk back, and it goes on from there")
+    func noteWalkJumpsBack() {
+        func le(_ words: [UInt32]) -> [UInt8] { words.flatMap { Endian.little.encode(UInt64($0), width: 4) } }
+        // Offset 0: a note whose 24 desc bytes hold the OpenBSD note (offset 12), next at 36.
+        // Offset 36: descsz 0xFFFFFFDC, so 36 + 12 + 0xFFFFFFDC wraps to 12: the OpenBSD note.
+        // Then 32, then 44, where fewer than 12 bytes are left.
+        let segment = le([0, 0x18, 0]) + le([8, 0, 1]) + Array("OpenBSD\0".utf8) + le([0]) + le([0, 0xFFFF_FFDC, 0])
+        #expect(segment.count == 48)
+        #expect(Self.noteVerdict(.i386, segment) == .ok)
+        // On LP64 the same note ends the walk (36 + 12 + 0xFFFFFFDC does not fit): no match.
+        #expect(Self.noteVerdict(.amd64, segment) == .fail(.ENOEXEC, "R-ELF-12"))
+        // A walk that comes back to an offset it visited loops in the kernel; the model stops it
+        // with what it found: a note of size 2^32 (12 + 0xFFFFFFF4) stays where it is.
+        let loop = le([8, 0, 1]) + Array("OpenBSD\0".utf8) + le([0, 0xFFFF_FFF4, 0])
+        #expect(Self.noteVerdict(.i386, loop) == .ok)
+        #expect(Self.noteVerdict(.i386, le([0, 0xFFFF_FFF4, 0]) + Self.note(name: Array("OpenBSD\0".utf8))) == .fail(.ENOEXEC, "R-ELF-12"))
+    }
+
     @Test("R-ELF-12, D-NOTE-ROUND: a descsz of 0xFFFFFFFF ends the walk on LP64, and is 0 on ILP32")
     func noteDescSizeWraps() {
         // A GNU note claiming 0xFFFFFFFF desc bytes and carrying none, then the OpenBSD note.
