@@ -28,10 +28,12 @@ public protocol ExactSiteSlots {
 }
 
 extension ExactSiteSlots {
-    /// Whether (sysno, rel) is in the set: reads the key's two candidate slots at most.
+    /// Whether (sysno, rel) is in the set: reads the key's two candidate slots at most. The number
+    /// that marks an empty slot (UInt32.max, past every table) is never in it: on mips64 a code of
+    /// −1 reaches the strict check as 0xFFFFFFFF and must not match an empty slot.
     @inlinable
     public func contains(sysno: UInt32, rel: UInt64) -> Bool {
-        if siteCount == 0 { return false }
+        if siteCount == 0 || sysno == ExactSiteSet.emptySysno { return false }
         let (a, b) = ExactSiteSet.positions(sysno: sysno, rel: rel, seed: hashSeed, mask: slotMask)
         let x = slot(a)
         if x.sysno == sysno && x.rel == rel { return true }

@@ -45,7 +45,8 @@ public struct ExactSite: Hashable, Sendable, Comparable {
 /// Seeds come from a fixed sequence, so a table is a pure function of its keys. The lookup is
 /// `ExactSiteSlots.contains`, shared with the counting storage of P6.
 public struct ExactSiteSet: Hashable, Sendable, ExactSiteSlots {
-    /// Slot contents; an empty slot has `sysno == emptySysno` (no pins array is that long).
+    /// Slot contents; an empty slot has `sysno == emptySysno` (no pins array is that long, and
+    /// `contains` refuses that number: mips64 hands pin_check a code of 0xFFFFFFFF).
     @usableFromInline var slots: [ExactSite]
     @usableFromInline var seed: UInt64
     /// slots.count − 1 (slots.count is a power of two), or 0 for an empty table.

@@ -30,6 +30,23 @@ struct StrictPolicyTests {
         }
     }
 
+    @Test("D-STRICT: the empty-slot number (0xFFFFFFFF) is in no set, and mips64's −1 is killed, not allowed")
+    func emptySlotNumber() throws {
+        // Empty slots hold sysno 0xFFFFFFFF and rel 0: a lookup of that pair must not find them.
+        for set in [ExactSiteSet([ExactSite(sysno: 1, rel: 0x10)]), ExactSiteSet((1...40).map { ExactSite(sysno: $0, rel: UInt64($0) * 8) })] {
+            #expect(!set.contains(sysno: UInt32.max, rel: 0))
+            #expect(!CountingSites(set).contains(sysno: UInt32.max, rel: 0))
+        }
+        // mips64 reads the number as an unsigned int (D-SYSNO-WIDTH) and hands 0xFFFFFFFF to
+        // pin_check (D-RANGE); from the region's first byte (rel 0) strict must deny it as openbsd does.
+        let prog = ElfBuilder.staticExec(arch: .mips64, sites: [site(0x40_0010, 20)]).build()
+        for (policy, want) in [(PinPolicy.openbsd, Verdict.killed(.SIGABRT, .ENOSYS, "R-PC-7")), (.strict, .killed(.SIGABRT, .ENOSYS, "D-STRICT"))] {
+            var s = try #require(ProcessModel.exec(program: prog, interpreter: nil, arch: .mips64, policy: policy).1)
+            let start = try #require(s.main?.start)
+            #expect(s.syscall(addr: start, sysno: -1, .plain).verdict == want, "\(policy)")
+        }
+    }
+
     static let sameSiteTwice = ElfBuilder.staticExec(
         arch: .amd64, sites: [site(0x40_0010, 20), site(0x40_0010, 20), site(0x40_0020, 1)]
     ).build()

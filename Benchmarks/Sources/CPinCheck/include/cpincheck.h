@@ -71,7 +71,7 @@ static inline int cpin_check_strict(const cpin_region *libc, const cpin_region *
         if (has_tramp && tramp == addr) return code == SYS_SIGRETURN ? 0 : EPERM_;
         return ENOSYS_;
     }
-    if (r->nslots == 0) return ENOSYS_;
+    if (r->nslots == 0 || code == UINT32_MAX) return ENOSYS_;  /* UINT32_MAX marks an empty slot */
     uint64_t rel = (addr - r->start) & mask;
     size_t a, b;
     cpin_positions(code, rel, r->seed, r->slot_mask, &a, &b);
