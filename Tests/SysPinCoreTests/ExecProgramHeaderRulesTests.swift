@@ -8,7 +8,8 @@ struct ExecProgramHeaderRulesTests {
     static let arch = Arch.amd64
 
     /// Text [0x400000, 0x401000), data at 0x402000, note, one pin.
-    static var valid: ElfBuilder { .staticExec(arch: arch, sites: [site(0x40_0010, 20)]) }
+    static var valid: ElfBuilder { valid(on: arch) }
+    static func valid(on arch: Arch) -> ElfBuilder { .staticExec(arch: arch, sites: [site(0x40_0010, 20)]) }
 
     static func verdict(_ b: ElfBuilder, arch: Arch = arch, config: KernelConfig = .openbsd) -> Verdict {
         mainVerdict(b.build(), arch, base: b.type == .dyn ? dynBase : 0, config: config)
@@ -220,8 +221,11 @@ struct ExecProgramHeaderRulesTests {
             + e.encode(UInt64(type), width: 4) + pad(name) + pad(desc)
     }
 
-    static var withoutNote: ElfBuilder {
-        var b = valid
+    static var withoutNote: ElfBuilder { withoutNote(on: arch) }
+
+    /// `valid` for `arch`, without its OpenBSD note.
+    static func withoutNote(on arch: Arch) -> ElfBuilder {
+        var b = valid(on: arch)
         b.openBSDNote = false
         return b
     }
@@ -254,7 +258,7 @@ struct ExecProgramHeaderRulesTests {
 
     @Test("R-ELF-12: namesz ≥ 7 and the C string \"OpenBSD\" match; its NUL may lie in the padding")
     func noteNameSize() {
-        func verdict(_ note: [UInt8]) -> Verdict { Self.verdict(Self.withoutNote.appending(.payload(.note, note, align: 4))) }
+        func verdict(_ note: [UInt8]) -> Verdict { Self.noteVerdict(Self.arch, note) }
         let openbsd = Array("OpenBSD".utf8)
         #expect(verdict(Self.note(namesz: 7, name: openbsd + [0])) == .ok)
         #expect(verdict(Self.note(namesz: 8, name: openbsd + [0])) == .ok)
@@ -266,9 +270,7 @@ struct ExecProgramHeaderRulesTests {
 
     /// `notes` as the only PT_NOTE of a static program of `arch` (little-endian arches only).
     static func noteVerdict(_ arch: Arch, _ notes: [UInt8]) -> Verdict {
-        var b = ElfBuilder.staticExec(arch: arch, sites: [site(0x40_0010, 20)])
-        b.openBSDNote = false
-        return Self.verdict(b.appending(.payload(.note, notes, align: 4)), arch: arch)
+        Self.verdict(withoutNote(on: arch).appending(.payload(.note, notes, align: 4)), arch: arch)
     }
 
     @Test("R-ELF-12, D-NOTE-ROUND: sizes ≥ 0xFFFFFFFD round up to 0 only in ILP32's 32-bit size_t")

@@ -155,10 +155,8 @@ struct KbindRulesTests {
     func psizeWidth() {
         for arch in Self.arches {
             let p = Self.param([(Self.page0, Self.data(4))], arch)
-            let wide = UInt64(p.count) | 1 << 32
             var s = Self.bound(arch)
-            let got = Kbind.call(
-                state: &s, addr: Self.addr, param: p, psize: wide, cookie: Self.cookie, mappings: Self.mappings(arch), arch: arch)
+            let got = Self.call(&s, p, psize: p.count | 1 << 32, arch: arch)
             if arch.pointerBytes == 4 {
                 #expect(got == (.ok, [KbindWrite(address: Self.page0, bytes: Self.data(4))]), "\(arch.name)")
             } else {
