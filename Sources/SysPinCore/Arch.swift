@@ -45,12 +45,15 @@ public struct Arch: Hashable, Sendable {
     public var syscallCodeWidth: SyscallCodeWidth
     /// Flag bits the MD handler clears from the register first (sparc64's SYSCALL_G2RFLAG, 0x400).
     public var syscallFlagBits: Int64
+    /// The MMU hole every process map holds as an entry nothing can be mapped on (sparc64's
+    /// pmap_remove_holes: [2^42, 2^64 − 2^42)); empty on the other arches (D-KBIND-HOLE).
+    public var vaHole: Range<UInt64>
 
     public init(
         name: String, elfClass: ElfClass, endian: Endian, machine: UInt16, trapDistance: UInt64,
         vmMinAddress: UInt64, vmMaxUserAddress: UInt64, pageSize: UInt64,
         outOfRangeSkipsPinCheck: Bool = true, syscallCodeWidth: SyscallCodeWidth = .register64,
-        syscallFlagBits: Int64 = 0
+        syscallFlagBits: Int64 = 0, vaHole: Range<UInt64> = 0..<0
     ) {
         self.name = name
         self.elfClass = elfClass
@@ -63,6 +66,7 @@ public struct Arch: Hashable, Sendable {
         self.outOfRangeSkipsPinCheck = outOfRangeSkipsPinCheck
         self.syscallCodeWidth = syscallCodeWidth
         self.syscallFlagBits = syscallFlagBits
+        self.vaHole = vaHole
     }
 
     /// The system-call number the kernel judges when a step puts `register` in the trap register:
@@ -118,7 +122,7 @@ public struct Arch: Hashable, Sendable {
     public static let sparc64 = Arch(
         name: "sparc64", elfClass: .elf64, endian: .big, machine: 43, trapDistance: 0,
         vmMinAddress: 0x2000, vmMaxUserAddress: 0xffff_ffff_ffff_e000, pageSize: 8192,
-        outOfRangeSkipsPinCheck: true, syscallFlagBits: 0x400)
+        outOfRangeSkipsPinCheck: true, syscallFlagBits: 0x400, vaHole: 0x400_0000_0000..<0xffff_fc00_0000_0000)
     public static let mips64 = Arch(
         name: "mips64", elfClass: .elf64, endian: .big, machine: 8, trapDistance: 4,
         vmMinAddress: 0x4000, vmMaxUserAddress: 0x100_0000_0000, pageSize: 16384,

@@ -227,9 +227,11 @@ public enum Kbind {
     /// else EFAULT when some byte lies in a mapping with `"writable": false` (the copy faults on a
     /// maximum protection without write). docs/decisions.md D-KBIND-FAULT. A piece on a page below
     /// VM_MIN_ADDRESS is EINVAL whatever the mappings say: uvm_map_extract refuses a start below
-    /// the map's minimum (D-KBIND-MIN).
+    /// the map's minimum (D-KBIND-MIN), and a page in sparc64's MMU hole, where the map holds a
+    /// hole entry (D-KBIND-HOLE).
     static func writeFault(_ a: UInt64, _ n: UInt64, _ mappings: [MemoryMapping], arch: Arch) -> OpenBSDErrno? {
         if a < arch.vmMinAddress { return .EINVAL }  // the piece's page starts below it too
+        if arch.vaHole.contains(a) { return .EINVAL }  // a piece lies in one page; the hole is whole pages
         let end = a + n  // R-KB-7 keeps addr + size − 1 below VM_MAXUSER_ADDRESS
         var p = a
         while p < end {

@@ -79,6 +79,10 @@ public struct RefArch: Equatable, Sendable {
     public var codeSigned: Bool = true
     /// sparc64's SYSCALL_G2RFLAG, which its handler clears from the number first.
     public var g2rFlag: Int64 = 0
+    /// First and one-past-last address of the map's hole entry (sparc64's 43-bit pmap); equal
+    /// where there is none.
+    public var holeFirst: UInt64 = 0
+    public var holeEnd: UInt64 = 0
 
     /// The number the kernel checks when the trap register holds `register`.
     public func kernelCode(_ register: Int64) -> Int64 {
@@ -103,7 +107,7 @@ public struct RefArch: Equatable, Sendable {
         RefArch(name: "riscv64", is64: true, bigEndian: false, machine: 243, trapDistance: 4, vmMin: 0x1000, vmMaxUser: 0x40_0000_0000, pageSize: 4096, rangeCheckFirst: true, codeBits: 32),
         RefArch(name: "powerpc64", is64: true, bigEndian: true, machine: 21, trapDistance: 4, vmMin: 0x1000, vmMaxUser: 0xbfff_ffff_ffff_f000, pageSize: 4096, rangeCheckFirst: true, codeBits: 32),
         RefArch(name: "powerpc", is64: false, bigEndian: true, machine: 20, trapDistance: 4, vmMin: 0x1000, vmMaxUser: 0xffff_f000, pageSize: 4096, rangeCheckFirst: true, codeBits: 32),
-        RefArch(name: "sparc64", is64: true, bigEndian: true, machine: 43, trapDistance: 0, vmMin: 0x2000, vmMaxUser: 0xffff_ffff_ffff_e000, pageSize: 8192, rangeCheckFirst: true, g2rFlag: 0x400),
+        RefArch(name: "sparc64", is64: true, bigEndian: true, machine: 43, trapDistance: 0, vmMin: 0x2000, vmMaxUser: 0xffff_ffff_ffff_e000, pageSize: 8192, rangeCheckFirst: true, g2rFlag: 0x400, holeFirst: 1 << 42, holeEnd: 0 &- (1 << 42)),
         RefArch(name: "mips64", is64: true, bigEndian: true, machine: 8, trapDistance: 4, vmMin: 0x4000, vmMaxUser: 0x100_0000_0000, pageSize: 16384, rangeCheckFirst: false, codeBits: 32, codeSigned: false),
         RefArch(name: "mips64el", is64: true, bigEndian: false, machine: 8, trapDistance: 4, vmMin: 0x4000, vmMaxUser: 0x100_0000_0000, pageSize: 16384, rangeCheckFirst: false, codeBits: 32, codeSigned: false),
     ]

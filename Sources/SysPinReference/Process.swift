@@ -229,8 +229,10 @@ public enum RefKbind {
                 let a = b.addr + i
                 let pageEnd = (a / arch.pageSize + 1) * arch.pageSize
                 let k = min(n - i, pageEnd - a)
-                // uvm_map_extract: a page below the map's minimum (VM_MIN_ADDRESS) is EINVAL.
-                var unmapped = a / arch.pageSize * arch.pageSize < arch.vmMin
+                // uvm_map_extract: a page below the map's minimum (VM_MIN_ADDRESS) is EINVAL, and so
+                // is one on the map's hole entry (sparc64).
+                let page = a / arch.pageSize * arch.pageSize
+                var unmapped = page < arch.vmMin || (page >= arch.holeFirst && page < arch.holeEnd)
                 var readOnly = false
                 for x in a..<(a + k) {
                     var inAny = false

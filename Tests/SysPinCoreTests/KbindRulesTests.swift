@@ -348,6 +348,31 @@ struct KbindRulesTests {
             == (.fail(.EINVAL, "R-KB-12"), [KbindWrite(address: min + 0x10, bytes: d)]))
     }
 
+    @Test("R-KB-12, D-KBIND-HOLE: a page in sparc64's MMU hole is EINVAL even where a mapping covers it")
+    func sparc64Hole() {
+        let arch = Arch.sparc64
+        let (first, end): (UInt64, UInt64) = (0x400_0000_0000, 0xffff_fc00_0000_0000)
+        let around = [
+            MemoryMapping(start: first - arch.pageSize, end: first + arch.pageSize, writable: true),
+            MemoryMapping(start: end - arch.pageSize, end: end, writable: false),
+            MemoryMapping(start: end, end: end + arch.pageSize, writable: true),
+        ]
+        let d = Self.data(8)
+        var s = Self.bound(arch)
+        #expect(Self.call(&s, Self.param([(first - 8, d)], arch), arch: arch, mappings: around) == (.ok, [KbindWrite(address: first - 8, bytes: d)]))
+        #expect(Self.call(&s, Self.param([(first, d)], arch), arch: arch, mappings: around) == (.fail(.EINVAL, "R-KB-12"), []))
+        // The piece before the hole is written; the one on it fails.
+        #expect(Self.call(&s, Self.param([(first - 4, d)], arch), arch: arch, mappings: around)
+            == (.fail(.EINVAL, "R-KB-12"), [KbindWrite(address: first - 4, bytes: Array(d[0..<4]))]))
+        // A read-only mapping on the hole's last page: the hole decides (EINVAL, not EFAULT).
+        #expect(Self.call(&s, Self.param([(end - 8, d)], arch), arch: arch, mappings: around) == (.fail(.EINVAL, "R-KB-12"), []))
+        #expect(Self.call(&s, Self.param([(end, d)], arch), arch: arch, mappings: around) == (.ok, [KbindWrite(address: end, bytes: d)]))
+        // No other arch has a hole: amd64 writes the hole's first address when it is mapped.
+        var a = Self.bound(.amd64)
+        let amd = [MemoryMapping(start: first - 0x1000, end: first + 0x1000, writable: true)]
+        #expect(Self.call(&a, Self.param([(first, d)], .amd64), arch: .amd64, mappings: amd) == (.ok, [KbindWrite(address: first, bytes: d)]))
+    }
+
     @Test("R-KB-12: validation errors write nothing even when the memory is fine (I-6)")
     func validationWritesNothing() {
         var s = Self.bound(.amd64)
