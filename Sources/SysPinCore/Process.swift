@@ -148,8 +148,11 @@ extension ProcessState {
         }
         // R-PC-1 where pin_check ran on an out-of-range number and passed: sys_nosys.
         if !inRange { return .decided(.fail(.ENOSYS, "R-PC-1"), writes: []) }
+        // The kernel runs the call its number names (D-DISPATCH): a step's pinsyscalls or kbind
+        // arguments are that call's only when the code is SYS_pinsyscalls or SYS_kbind; under any
+        // other number the step is a plain call whose own effect is not modelled.
         switch request {
-        case .plain:
+        case .pinsyscalls where code != Sysno.pinsyscalls, .kbind where code != Sysno.kbind, .plain:
             return .decided(.ok, writes: [])
         case .pinsyscalls(let call, let threads):
             let (v, region) = Pinsyscalls.call(

@@ -397,6 +397,10 @@ public struct RefProcess: Equatable, Sendable {
         }
         // R-PC-1 / D-RANGE: a number pin_check let through reaches sys_nosys.
         if !inRange { return .decided(.fail(RefErrno.ENOSYS, "R-PC-1")) }
+        // sys_pinsyscalls and sys_kbind run only for their own numbers; the step's arguments for
+        // one of them under another number are another call's registers (D-DISPATCH).
+        if sysno != Int64(RefConst.sysPinsyscalls), case .pinsyscalls = req { return .decided(.ok) }
+        if sysno != Int64(RefConst.sysKbind), case .kbind = req { return .decided(.ok) }
         switch req {
         case .plain, .fromLibc:
             return .decided(.ok)

@@ -79,7 +79,10 @@ public enum ScenarioRunner {
             case .dead:
                 events.append(RunEvent(kind: ev, verdict: nil))
             case .decided(let v, let writes):
-                events.append(RunEvent(kind: ev, verdict: v, writes: kind == "kbind" ? writes : nil))
+                // `writes` belongs to a kbind call: a kbind key under another number ran that
+                // other call (D-DISPATCH).
+                let ranKbind = kind == "kbind" && arch.syscallCode(step.sysno.value) == Int64(Sysno.kbind)
+                events.append(RunEvent(kind: ev, verdict: v, writes: ranKbind ? writes : nil))
             }
         }
         return events

@@ -230,6 +230,25 @@ struct PinsyscallsRulesTests {
         #expect(s.syscall(addr: Self.libcBase + 0x1104, sysno: 1, .plain).verdict == .killed(.SIGABRT, .ENOSYS, "R-PT-10"))
     }
 
+    @Test("D-DISPATCH: the number decides the call: pinsyscalls or kbind arguments under getpid's number run getpid")
+    func numberDecidesTheCall() throws {
+        var s = try Self.dynamicProcess()
+        let sub = try #require(LdsoPin.submission(libc: Self.libcImage(), base: Self.libcBase, arch: .amd64))
+        let kbindBefore = s.kbind
+        // ld.so's getpid site, with another call's arguments: getpid runs; nothing is installed or bound.
+        #expect(s.syscall(addr: Self.pos + 0x1030, sysno: 20, .pinsyscalls(sub, threads: 1)) == .decided(.ok, writes: []))
+        #expect(s.pinsyscallsUsed == false && s.libc == nil)
+        #expect(s.syscall(addr: Self.pos + 0x1030, sysno: 20, .kbind(param: nil, psize: 0, cookie: 9)) == .decided(.ok, writes: []))
+        #expect(s.kbind == kbindBefore)
+        // pinsyscalls arguments under kbind's number (ld.so's kbind wildcard slot): kbind's
+        // registers are another call's, so nothing is installed either.
+        #expect(s.syscall(addr: Self.pos + 0x2000, sysno: 86, .pinsyscalls(sub, threads: 1)) == .decided(.ok, writes: []))
+        #expect(s.pinsyscallsUsed == false && s.libc == nil)
+        // The flag is unspent: the real call installs libc's table.
+        #expect(s.syscall(addr: Self.pos + 0x1020, sysno: 158, .pinsyscalls(sub, threads: 1)).verdict == .ok)
+        #expect(s.pinsyscallsUsed && s.libc?.start == Self.libcBase + 0x1000)
+    }
+
     @Test("R-PT-16/R-PIN-2: a static program may not call pinsyscalls")
     func staticProgram() throws {
         let prog = ElfBuilder.staticExec(arch: .amd64, sites: [site(0x40_0010, 158)]).build()
