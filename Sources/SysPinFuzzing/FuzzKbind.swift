@@ -219,8 +219,14 @@ public enum FuzzKbind {
         let nearTop = flags & 8 != 0
         // Bit 6: the region is a static program's, not ld.so's (D-LIBSYS trusts only ld.so's).
         let mainIsLdso = flags & 64 == 0
-        // The mapping area: six pages near the bottom of the map, or ending at VM_MAXUSER_ADDRESS.
-        let area = nearTop ? arch.vmMaxUserAddress - 4 * page : (arch.vmMinAddress + page * UInt64(r.u16())) & mask
+        // The mapping area: six pages near the bottom of the map, or ending at VM_MAXUSER_ADDRESS,
+        // or (bit 7, on an arch with an MMU hole: sparc64) three pages either side of the hole's
+        // start, so mappings can cover pages the kernel's map holds as a hole (D-KBIND-HOLE).
+        let atHole = flags & 128 != 0 && !arch.vaHole.isEmpty
+        let area =
+            atHole
+            ? arch.vaHole.lowerBound - 3 * page
+            : nearTop ? arch.vmMaxUserAddress - 4 * page : (arch.vmMinAddress + page * UInt64(r.u16())) & mask
         var mappings: [MemoryMapping] = []
         let nmappings = Int(r.u8() % 5)
         mappings.reserveCapacity(nmappings)
