@@ -7,9 +7,10 @@ import SysPinTesting
 /// `decode(encode(x)) == x` holds for every `x` decode returns (a test checks it on the seeds and on
 /// random inputs). Where a choice is not in `Input`, encode picks it:
 /// - the mapping area is not kept: the lowest mapping's start (or the top area when every mapping
-///   fits there; vmMinAddress when there is none), and block addresses outside it are written raw;
+///   fits there, or sparc64's area across its MMU hole when every mapping fits that; vmMinAddress
+///   when there is none), and block addresses outside it are written raw;
 /// - the cookies c0/c1 are kept only where used: c0 is the bound cookie or the first call's, c1
-///   the first other cookie, else 0x99; flag bits 7 and unused choice bytes are 0;
+///   the first other cookie, else 0x99; unused choice bytes are 0;
 /// - a parameter buffer is written as blocks when its headers, sizes, data, trailing bytes and
 ///   psize can be read back from it (addresses at the area's page edges or R-KB-7's limits), else
 ///   as raw bytes (under 64), else as blocks with raw addresses; a buffer cut short of psize gets
@@ -30,9 +31,12 @@ extension FuzzKbind {
             }
         }
         let nearTop = !input.mappings.isEmpty && fits(topArea)
-        var area = topArea
+        // sparc64's area across the MMU hole's start (flags bit 7).
+        let holeArea = arch.vaHole.lowerBound &- 3 * page
+        let atHole = !nearTop && !arch.vaHole.isEmpty && !input.mappings.isEmpty && fits(holeArea)
+        var area = atHole ? holeArea : topArea
         var areaPages: UInt16 = 0
-        if !nearTop {
+        if !nearTop && !atHole {
             area = arch.vmMinAddress
             if let low = input.mappings.map(\.start).min() {
                 let q = (low &- arch.vmMinAddress) / page
@@ -59,8 +63,8 @@ extension FuzzKbind {
         let (low, high) = FuzzReader.policyBits(input.policy)
         w.u8(
             (input.viaSyscall ? 1 : 0) | stateKind << 1 | (nearTop ? 8 : 0) | (low ? 16 : 0) | (high ? 32 : 0)
-                | (input.mainIsLdso ? 0 : 64))
-        if !nearTop { w.u16(areaPages) }
+                | (input.mainIsLdso ? 0 : 64) | (atHole ? 128 : 0))
+        if !nearTop && !atHole { w.u16(areaPages) }
         w.u8(UInt8(input.mappings.count))
         for m in input.mappings {
             w.u8(UInt8(((m.start &- area) & mask) / page))

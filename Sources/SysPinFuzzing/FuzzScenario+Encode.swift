@@ -435,11 +435,17 @@ extension FuzzScenario {
                     return nil
                 }
             case .fromLibc(let threads), .pinsyscalls(_, let threads):
-                guard step.sysno == Int64(Sysno.pinsyscalls) else { return nil }
+                // Under kbind's number (D-DISPATCH) the threads byte is 224: one thread.
+                let underKbind = step.sysno == Int64(Sysno.kbind)
+                guard step.sysno == Int64(Sysno.pinsyscalls) || (underKbind && threads == 1) else { return nil }
                 w.u8(4)
                 guard let a = address(step.addr, preferred: pinSite) else { return nil }
                 w.bytes(a)
-                guard w.threads(threads) else { return nil }
+                if underKbind {
+                    w.u8(224)
+                } else {
+                    guard w.threads(threads) else { return nil }
+                }
                 if case .pinsyscalls(let call, _) = step.request {
                     w.u8(0)
                     guard let c = FuzzPinsyscalls.encodeCall(call, arch: arch, interesting: candidates) else { return nil }

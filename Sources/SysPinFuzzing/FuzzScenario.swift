@@ -397,12 +397,16 @@ public enum FuzzScenario {
                 let addr = address(&r, preferred: pinSite)
                 let t = r.u8()
                 let threads = t >= 240 ? Int(t % 4) : 1
+                // t in [224, 240): the arguments under kbind's number, which ld.so's wildcard slot
+                // lets through from its text: the kernel runs kbind's call, not pinsyscalls
+                // (D-DISPATCH).
+                let sysno = t >= 224 && t < 240 ? Int64(Sysno.kbind) : Int64(Sysno.pinsyscalls)
                 if r.u8() % 4 != 0 {
-                    steps.append(Step(addr: addr, sysno: Int64(Sysno.pinsyscalls), request: .fromLibc(threads: threads)))
+                    steps.append(Step(addr: addr, sysno: sysno, request: .fromLibc(threads: threads)))
                 } else {
                     let near = r.pick(candidates)
                     let call = FuzzPinsyscalls.decodeCall(&r, arch: arch, near: near)
-                    steps.append(Step(addr: addr, sysno: Int64(Sysno.pinsyscalls), request: .pinsyscalls(call, threads: threads)))
+                    steps.append(Step(addr: addr, sysno: sysno, request: .pinsyscalls(call, threads: threads)))
                 }
             default:
                 let inText = (text.lo &+ UInt64(r.u8())) & mask  // ld.so's kbind slot is the wildcard
