@@ -43,6 +43,16 @@ public enum SyscallRequest: Hashable, Sendable {
     case pinsyscalls(PinsyscallsCall, threads: Int)
     /// kbind with `param` nil for a NULL pointer.
     case kbind(param: [UInt8]?, psize: UInt64, cookie: UInt64)
+
+    /// The call the kernel runs when the MD handler's code is `code` (D-DISPATCH): sysent[code],
+    /// so pinsyscalls or kbind arguments are that call's only under SYS_pinsyscalls or SYS_kbind;
+    /// under any other number the step is a plain call whose own effect is not modelled.
+    public func dispatched(code: Int64) -> SyscallRequest {
+        switch self {
+        case .pinsyscalls where code != Int64(Sysno.pinsyscalls), .kbind where code != Int64(Sysno.kbind): .plain
+        default: self
+        }
+    }
 }
 
 public enum StepResult: Hashable, Sendable {
@@ -148,11 +158,8 @@ extension ProcessState {
         }
         // R-PC-1 where pin_check ran on an out-of-range number and passed: sys_nosys.
         if !inRange { return .decided(.fail(.ENOSYS, "R-PC-1"), writes: []) }
-        // The kernel runs the call its number names (D-DISPATCH): a step's pinsyscalls or kbind
-        // arguments are that call's only when the code is SYS_pinsyscalls or SYS_kbind; under any
-        // other number the step is a plain call whose own effect is not modelled.
-        switch request {
-        case .pinsyscalls where code != Sysno.pinsyscalls, .kbind where code != Sysno.kbind, .plain:
+        switch request.dispatched(code: sysno) {
+        case .plain:
             return .decided(.ok, writes: [])
         case .pinsyscalls(let call, let threads):
             let (v, region) = Pinsyscalls.call(

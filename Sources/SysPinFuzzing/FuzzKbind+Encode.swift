@@ -32,7 +32,7 @@ extension FuzzKbind {
         }
         let nearTop = !input.mappings.isEmpty && fits(topArea)
         // sparc64's area across the MMU hole's start (flags bit 7).
-        let holeArea = arch.vaHole.lowerBound &- 3 * page
+        let holeArea = Self.holeArea(arch)
         let atHole = !nearTop && !arch.vaHole.isEmpty && !input.mappings.isEmpty && fits(holeArea)
         var area = atHole ? holeArea : topArea
         var areaPages: UInt16 = 0

@@ -212,6 +212,9 @@ public enum FuzzKbind {
             sites: h.sites, initial: h.initial, mappings: h.mappings, calls: calls)
     }
 
+    /// The six-page mapping area across the MMU hole's start (sparc64; D-KBIND-HOLE).
+    static func holeArea(_ arch: Arch) -> UInt64 { arch.vaHole.lowerBound &- 3 * arch.pageSize }
+
     static func decodeHeader(_ r: inout FuzzReader) -> Header {
         // Flags bits 4 and 5 (the layout left them unused) draw the policy.
         let (arch, mask, page, flags, policy) = r.processPreamble(policyLow: 16, high: 32)
@@ -225,7 +228,7 @@ public enum FuzzKbind {
         let atHole = flags & 128 != 0 && !arch.vaHole.isEmpty
         let area =
             atHole
-            ? arch.vaHole.lowerBound - 3 * page
+            ? holeArea(arch)
             : nearTop ? arch.vmMaxUserAddress - 4 * page : (arch.vmMinAddress + page * UInt64(r.u16())) & mask
         var mappings: [MemoryMapping] = []
         let nmappings = Int(r.u8() % 5)

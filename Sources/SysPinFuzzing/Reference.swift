@@ -295,9 +295,8 @@ struct Lockstep {
         try require(
             writes.isEmpty || verdict.isOK || verdict.rule == "R-KB-12", "INV-KBIND-WRITES",
             "\(at()): \(RefVerdict(verdict)) with \(writes.count) writes (I-6, I-7)")
-        // Only a call the kernel ran as pinsyscalls counts: its arguments under another number
-        // are that number's call (D-DISPATCH).
-        if case .pinsyscalls = request, verdict.isOK, core.arch.syscallCode(sysno) == Int64(Sysno.pinsyscalls) {
+        // Only a call the kernel ran as pinsyscalls counts (D-DISPATCH).
+        if case .pinsyscalls = request.dispatched(code: core.arch.syscallCode(sysno)), verdict.isOK {
             pinsyscallsSuccesses += 1
             try require(pinsyscallsSuccesses <= 1, "INV-PIN-ONCE", "\(at()): a second successful pinsyscalls (I-3)")
         }

@@ -79,9 +79,9 @@ public enum ScenarioRunner {
             case .dead:
                 events.append(RunEvent(kind: ev, verdict: nil))
             case .decided(let v, let writes):
-                // `writes` belongs to a kbind call: a kbind key under another number ran that
-                // other call (D-DISPATCH).
-                let ranKbind = kind == "kbind" && arch.syscallCode(step.sysno.value) == Int64(Sysno.kbind)
+                // `writes` belongs to a call that ran as kbind (D-DISPATCH).
+                let ranKbind: Bool
+                if case .kbind = request.dispatched(code: arch.syscallCode(step.sysno.value)) { ranKbind = true } else { ranKbind = false }
                 events.append(RunEvent(kind: ev, verdict: v, writes: ranKbind ? writes : nil))
             }
         }
