@@ -104,6 +104,21 @@ def fuzz_env(**extra):
     return dict(os.environ, **FUZZ_ENV, **extra)
 
 
+# ASan's options for a fuzzing run, never for a replay or a minimisation. malloc_context_size=0:
+# ASan unwinds and stores no stack at each malloc and free. Those stacks only say, in a report,
+# where the bad block was allocated and freed; every check is made as before. Unwinding them was
+# 5-15 % of the pin targets' exec/s (BENCHMARKS.md). AFL++'s afl-fuzz runs targets with the same
+# default. Whatever a run finds is replayed by run_input (nightly's triage) and ci/reproduce with
+# full stacks, so their reports still name the allocation.
+FUZZING_ASAN_OPTIONS = "malloc_context_size=0"
+
+
+def fuzzing_env(asan_options="", **extra):
+    """The environment of a fuzzing run: fuzz_env plus FUZZING_ASAN_OPTIONS (and asan_options)."""
+    opts = ":".join(o for o in (FUZZING_ASAN_OPTIONS, asan_options) if o)
+    return fuzz_env(ASAN_OPTIONS=opts, **extra)
+
+
 # libFuzzer's proof that the binary is instrumented: "INITED cov: N ..." (a fork-mode parent prints
 # no INITED line; its first progress line with cov: > 0 is the same proof).
 PROGRESS_COV = re.compile(r"#\d+:?\s+(?:\w+\s+)?cov: (\d+)")
