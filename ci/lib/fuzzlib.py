@@ -107,9 +107,9 @@ def fuzz_env(**extra):
 # ASan's options for a fuzzing run, never for a replay or a minimisation. malloc_context_size=0:
 # ASan unwinds and stores no stack at each malloc and free. Those stacks only say, in a report,
 # where the bad block was allocated and freed; every check is made as before. Unwinding them cost
-# the pin targets 2-6 % of their CPU per exec (BENCHMARKS.md, paired runs). AFL++'s afl-fuzz runs targets with the same
-# default. Whatever a run finds is replayed by run_input (nightly's triage) and ci/reproduce with
-# full stacks, so their reports still name the allocation.
+# the pin targets 2-6 % of their CPU per exec (BENCHMARKS.md, paired runs). AFL++'s afl-fuzz
+# gives its targets the same default. Whatever a run finds is replayed by run_input (nightly's
+# triage) and ci/reproduce with full stacks, so their reports still name the allocation.
 FUZZING_ASAN_OPTIONS = "malloc_context_size=0"
 
 
