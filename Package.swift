@@ -1,6 +1,13 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// The ModelCoverage trait's flags (see the trait): libFuzzer's coverage for one module. The
+/// sanitizer itself (-sanitize=address, undefined or thread) comes from ci/lib/fuzz.sh for every
+/// module.
+let modelCoverage: [SwiftSetting] = [
+    .unsafeFlags(["-sanitize=fuzzer", "-sanitize-coverage=edge,inline-8bit-counters,pc-table"], .when(traits: ["ModelCoverage"]))
+]
+
 let package = Package(
     name: "syspin",
     platforms: [.macOS(.v14)],
@@ -16,8 +23,15 @@ let package = Package(
     // default so the model, its CLI and its tests build with Swift alone (no libelf-dev, and on
     // macOS); the fuzz package (Fuzzers/) and ci/bench turn it on. A trait rather than a separate
     // module, because the differential is one step inside FuzzELF's run, not a target of its own.
+    //
+    // ModelCoverage: the fuzz build's libFuzzer coverage (edges in inline 8-bit counters with the PC
+    // table) in the two models only, SysPinCore and SysPinReference, not in the harness around them
+    // (SysPinFuzzing's decoders, encoders and invariants, SysPinTesting's builders). The fuzz
+    // packages turn it on, and ci/lib/fuzz.sh then instruments nothing else. Fewer edges per exec
+    // for libFuzzer to clear, scan and count: 9-43 % more exec/s for the pin and scenario targets (BENCHMARKS.md).
     traits: [
-        .trait(name: "LibElf", description: "Compare FuzzELF's program headers with libelf (needs Debian libelf-dev)")
+        .trait(name: "LibElf", description: "Compare FuzzELF's program headers with libelf (needs Debian libelf-dev)"),
+        .trait(name: "ModelCoverage", description: "Fuzz build: libFuzzer edge coverage in SysPinCore and SysPinReference only (ci/lib/fuzz.sh)"),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,14 +39,14 @@ let package = Package(
     ],
     targets: [
         // bytes → typed ELF view → pintable → policy → decisions. No Foundation, no I/O.
-        .target(name: "SysPinCore"),
+        .target(name: "SysPinCore", swiftSettings: modelCoverage),
         // JSON scenarios and reports (Foundation allowed here).
         .target(name: "SysPinScenario", dependencies: ["SysPinCore"]),
         // The independent second model (issue 10), written from SPEC.md alone. A target of its own
         // with NO dependencies at all (not SysPinCore, not even Foundation): the package graph
         // itself proves that it shares no code with the model it checks. SysPinTesting re-exports
         // it as the reference model of the test tooling.
-        .target(name: "SysPinReference"),
+        .target(name: "SysPinReference", swiftSettings: modelCoverage),
         // Builders of ELF images, naive reference model, generators.
         .target(name: "SysPinTesting", dependencies: ["SysPinCore", "SysPinReference"]),
         // libelf (Debian libelf-dev), the real ELF reader FuzzELF and the benchmarks compare with.

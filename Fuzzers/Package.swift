@@ -16,7 +16,15 @@ let package = Package(
     name: "SysPinFuzzers",
     platforms: [.macOS(.v14)],
     products: targets.map { .executable(name: $0, targets: [$0]) },
-    dependencies: [.package(name: "syspin", path: "..", traits: ["LibElf"])],
+    // ModelCoverage (on by default): libFuzzer's coverage in syspin's two models only (see the
+    // trait in ../Package.swift); ci/lib/fuzz.sh turns it off for the AFL++ and source-coverage
+    // builds, which instrument every module themselves.
+    traits: [.default(enabledTraits: ["ModelCoverage"]), .trait(name: "ModelCoverage")],
+    dependencies: [
+        .package(
+            name: "syspin", path: "..",
+            traits: ["LibElf", .trait(name: "ModelCoverage", condition: .when(traits: ["ModelCoverage"]))])
+    ],
     targets: targets.map {
         .executableTarget(name: $0, dependencies: [.product(name: "SysPinFuzzing", package: "syspin")])
     }

@@ -15,37 +15,54 @@ fuzz_targets() {
     sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$pkg/targets.txt"
 }
 
-# fuzz_swift_flags MODE: the swift build flags of the fuzz build recipe.
+# fuzz_coverage_scope PACKAGE: "models" when the fuzz package's manifest declares the
+# ModelCoverage trait (Fuzzers/, Benchmarks/FuzzCeiling/: the trait puts libFuzzer's coverage flags
+# on syspin's two models, SysPinCore and SysPinReference, and on nothing else), else "all" (every
+# module instrumented: ci/test-workflow's fixture).
+fuzz_coverage_scope() {
+    if grep -q '"ModelCoverage"' "$1/Package.swift" 2>/dev/null; then echo models; else echo all; fi
+}
+
+# fuzz_swift_flags MODE [SCOPE]: the swift build flags of the fuzz build recipe.
 #   address|undefined|thread  libFuzzer + that sanitizer. One --sanitize=fuzzer for SwiftPM's link
-#                             step plus -sanitize=fuzzer,<san> for swiftc: the recipe that links
-#                             and instruments (a bare -Xswiftc -sanitize=fuzzer does not link; the
-#                             SwiftPM-level flag alone leaves the code uninstrumented). Coverage is
-#                             edges in inline 8-bit counters with the PC table, without trace-cmp:
-#                             -sanitize=fuzzer alone adds a callback on every comparison, which
-#                             cost FuzzPintable 38 % of its exec/s for no more features (15 s:
+#                             step plus -sanitize=<san> for swiftc on every module. Coverage is
+#                             edges in inline 8-bit counters with the PC table, without trace-cmp
+#                             (-sanitize=fuzzer alone adds a callback on every comparison, which
+#                             cost FuzzPintable 38 % of its exec/s for no more features: 15 s,
 #                             35.7k exec/s and 4,346 features with it, 57.6k and 4,437 without;
-#                             docs/fuzzing.md).
+#                             docs/fuzzing.md). SCOPE all (default): swiftc's -sanitize=fuzzer and
+#                             those coverage flags on every module (a bare -Xswiftc
+#                             -sanitize=fuzzer does not link; the SwiftPM-level flag alone
+#                             instruments nothing). SCOPE models: only the sanitizer here; the
+#                             package's ModelCoverage trait adds -sanitize=fuzzer and the coverage
+#                             flags to the two models alone, so the harness around them costs
+#                             libFuzzer no counters (BENCHMARKS.md: 9-43 % more exec/s for the pin and scenario
+#                             targets).
 #                             Each binary keeps only the code its target can reach: functions in
 #                             their own sections (-function-sections), public symbols internalized
 #                             at the link (-internalize-at-link: nothing outside the executable
 #                             calls into it), and the toolchain's lld collecting unreferenced
 #                             sections with their coverage counters (--gc-sections, which SwiftPM
 #                             passes, plus -z start-stop-gc). libFuzzer clears and scans every
-#                             counter of the binary on every exec: each binary held all five
-#                             targets' code (about 41,100 counters); now 11.0k-16.5k each
-#                             (BENCHMARKS.md, docs/fuzzing.md). FuzzTargets.all is built by
-#                             appends for the same reason (see there).
-#   coverage                  libFuzzer + source-based coverage (ClusterFuzzLite's coverage build).
-#   afl                       ASan + trace-pc-guard edges, no libFuzzer: the objects that
-#                             fuzz_link_afl links with AFL++'s runtime and driver.
+#                             counter of the binary on every exec (BENCHMARKS.md, docs/fuzzing.md).
+#                             FuzzTargets.all is built by appends for the same reason (see there).
+#   coverage                  libFuzzer + source-based coverage (ClusterFuzzLite's coverage build)
+#                             of every module: the package's default traits (ModelCoverage) off.
+#   afl                       ASan + trace-pc-guard edges in every module, no libFuzzer: the
+#                             objects that fuzz_link_afl links with AFL++'s runtime and driver
+#                             (default traits off likewise).
 fuzz_swift_flags() {
+    local notraits=
+    [[ ${2:-all} == models ]] && notraits=--disable-default-traits
     case $1 in
     address | undefined | thread)
-        echo "--sanitize=fuzzer -Xswiftc -sanitize=fuzzer,$1 -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table" \
+        local cov="-Xswiftc -sanitize=fuzzer,$1 -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table"
+        [[ ${2:-all} == models ]] && cov="-Xswiftc -sanitize=$1"
+        echo "--sanitize=fuzzer $cov" \
             "-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -Xfrontend -Xswiftc -internalize-at-link" \
             "-Xswiftc -use-ld=lld -Xlinker -z -Xlinker start-stop-gc" ;;
-    coverage) echo "-Xswiftc -profile-generate -Xswiftc -profile-coverage-mapping --sanitize=fuzzer -Xswiftc -sanitize=fuzzer" ;;
-    afl) echo "-Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-pc-guard" ;;
+    coverage) echo "-Xswiftc -profile-generate -Xswiftc -profile-coverage-mapping --sanitize=fuzzer -Xswiftc -sanitize=fuzzer $notraits" ;;
+    afl) echo "-Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-pc-guard $notraits" ;;
     *) echo "fuzz_swift_flags: unknown mode $1" >&2; return 1 ;;
     esac
 }
@@ -62,7 +79,7 @@ fuzz_build() {
     local all=0
     if ((${#targets[@]} == 0)); then mapfile -t targets < <(fuzz_targets "$pkg"); all=1; fi
     local flags
-    read -r -a flags <<<"$(fuzz_swift_flags "$mode")"
+    read -r -a flags <<<"$(fuzz_swift_flags "$mode" "$(fuzz_coverage_scope "$pkg")")"
     local base=(swift build -c release --scratch-path "$scratch" "${flags[@]}" "${extra[@]}")
     local bin
     bin=$(cd "$pkg" && "${base[@]}" --show-bin-path)
