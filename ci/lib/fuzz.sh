@@ -52,12 +52,11 @@ fuzz_coverage_scope() {
 #                             objects that fuzz_link_afl links with AFL++'s runtime and driver
 #                             (default traits off likewise).
 fuzz_swift_flags() {
-    local notraits=
-    [[ ${2:-all} == models ]] && notraits=--disable-default-traits
+    # models: the trait instruments the two models (libFuzzer modes) or is turned off (the others).
+    local cov="-Xswiftc -sanitize=fuzzer,$1 -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table" notraits=
+    [[ ${2:-all} == models ]] && cov="-Xswiftc -sanitize=$1" notraits=--disable-default-traits
     case $1 in
     address | undefined | thread)
-        local cov="-Xswiftc -sanitize=fuzzer,$1 -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table"
-        [[ ${2:-all} == models ]] && cov="-Xswiftc -sanitize=$1"
         echo "--sanitize=fuzzer $cov" \
             "-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -Xfrontend -Xswiftc -internalize-at-link" \
             "-Xswiftc -use-ld=lld -Xlinker -z -Xlinker start-stop-gc" ;;
