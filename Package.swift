@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// The ModelCoverage trait's flags (see the trait): libFuzzer's coverage for one module. The
-/// sanitizer itself (-sanitize=address, undefined or thread) comes from ci/lib/fuzz.sh for every
+/// sanitizer itself (-sanitize=address or thread) comes from ci/lib/fuzz.sh for every
 /// module.
 let modelCoverage: [SwiftSetting] = [
     .unsafeFlags(["-sanitize=fuzzer", "-sanitize-coverage=edge,inline-8bit-counters,pc-table"], .when(traits: ["ModelCoverage"]))

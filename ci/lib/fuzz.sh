@@ -24,7 +24,8 @@ fuzz_coverage_scope() {
 }
 
 # fuzz_swift_flags MODE [SCOPE]: the swift build flags of the fuzz build recipe.
-#   address|undefined|thread  libFuzzer + that sanitizer. One --sanitize=fuzzer for SwiftPM's link
+#   address|thread            libFuzzer + that sanitizer (swiftc has no -sanitize=undefined on
+#                             Linux). One --sanitize=fuzzer for SwiftPM's link
 #                             step plus -sanitize=<san> for swiftc on every module. Coverage is
 #                             edges in inline 8-bit counters with the PC table, without trace-cmp
 #                             (-sanitize=fuzzer alone adds a callback on every comparison, which
@@ -56,7 +57,7 @@ fuzz_swift_flags() {
     local cov="-Xswiftc -sanitize=fuzzer,$1 -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table" notraits=
     [[ ${2:-all} == models ]] && cov="-Xswiftc -sanitize=$1" notraits=--disable-default-traits
     case $1 in
-    address | undefined | thread)
+    address | thread)
         echo "--sanitize=fuzzer $cov" \
             "-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -Xfrontend -Xswiftc -internalize-at-link" \
             "-Xswiftc -use-ld=lld -Xlinker -z -Xlinker start-stop-gc" ;;
