@@ -1,11 +1,13 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// The ModelCoverage trait's flags (see the trait): libFuzzer's coverage for one module. The
-/// sanitizer itself (-sanitize=address or thread) comes from ci/lib/fuzz.sh for every
-/// module.
+/// The coverage traits' flags for one module (see the traits): libFuzzer's counters
+/// (ModelCoverage) or AFL++'s trace-pc-guard edges (ModelCoverageAFL). The sanitizer itself
+/// (-sanitize=address or thread) comes from ci/lib/fuzz.sh for every module; ModelCoverageAFL's
+/// flag needs it (swiftc takes -sanitize-coverage only with a sanitizer).
 let modelCoverage: [SwiftSetting] = [
-    .unsafeFlags(["-sanitize=fuzzer", "-sanitize-coverage=edge,inline-8bit-counters,pc-table"], .when(traits: ["ModelCoverage"]))
+    .unsafeFlags(["-sanitize=fuzzer", "-sanitize-coverage=edge,inline-8bit-counters,pc-table"], .when(traits: ["ModelCoverage"])),
+    .unsafeFlags(["-sanitize-coverage=edge,trace-pc-guard"], .when(traits: ["ModelCoverageAFL"])),
 ]
 
 let package = Package(
@@ -29,9 +31,13 @@ let package = Package(
     // (SysPinFuzzing's decoders, encoders and invariants, SysPinTesting's builders). The fuzz
     // packages turn it on, and ci/lib/fuzz.sh then instruments nothing else. Fewer edges per exec
     // for libFuzzer to clear, scan and count: 9-43 % more exec/s for the pin and scenario targets (BENCHMARKS.md).
+    //
+    // ModelCoverageAFL: the same for the AFL++ build, AFL++'s trace-pc-guard edges in the two models
+    // only, so both engines count the same code (ci/engine-compare).
     traits: [
         .trait(name: "LibElf", description: "Compare FuzzELF's program headers with libelf (needs Debian libelf-dev)"),
         .trait(name: "ModelCoverage", description: "Fuzz build: libFuzzer edge coverage in SysPinCore and SysPinReference only (ci/lib/fuzz.sh)"),
+        .trait(name: "ModelCoverageAFL", description: "AFL++ build: trace-pc-guard edges in SysPinCore and SysPinReference only (ci/lib/fuzz.sh; needs -sanitize=address)"),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

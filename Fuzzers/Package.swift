@@ -17,13 +17,17 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: targets.map { .executable(name: $0, targets: [$0]) },
     // ModelCoverage (on by default): libFuzzer's coverage in syspin's two models only (see the
-    // trait in ../Package.swift); ci/lib/fuzz.sh turns it off for the AFL++ and source-coverage
-    // builds, which instrument every module themselves.
-    traits: [.default(enabledTraits: ["ModelCoverage"]), .trait(name: "ModelCoverage")],
+    // trait in ../Package.swift). ModelCoverageAFL: AFL++'s edges in the same two modules, which
+    // ci/lib/fuzz.sh selects (instead of the default) for the AFL++ build. The source-coverage
+    // build turns both off and instruments every module itself.
+    traits: [.default(enabledTraits: ["ModelCoverage"]), .trait(name: "ModelCoverage"), .trait(name: "ModelCoverageAFL")],
     dependencies: [
         .package(
             name: "syspin", path: "..",
-            traits: ["LibElf", .trait(name: "ModelCoverage", condition: .when(traits: ["ModelCoverage"]))])
+            traits: [
+                "LibElf", .trait(name: "ModelCoverage", condition: .when(traits: ["ModelCoverage"])),
+                .trait(name: "ModelCoverageAFL", condition: .when(traits: ["ModelCoverageAFL"])),
+            ])
     ],
     targets: targets.map {
         .executableTarget(name: $0, dependencies: [.product(name: "SysPinFuzzing", package: "syspin")])

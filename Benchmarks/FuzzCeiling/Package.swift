@@ -6,9 +6,10 @@
 // target lists of Fuzzers/ never include it.
 import PackageDescription
 
-/// syspin's ModelCoverage flags (../../Package.swift) for the entry point itself.
+/// syspin's ModelCoverage and ModelCoverageAFL flags (../../Package.swift) for the entry point itself.
 let entryCoverage: [SwiftSetting] = [
-    .unsafeFlags(["-sanitize=fuzzer", "-sanitize-coverage=edge,inline-8bit-counters,pc-table"], .when(traits: ["ModelCoverage"]))
+    .unsafeFlags(["-sanitize=fuzzer", "-sanitize-coverage=edge,inline-8bit-counters,pc-table"], .when(traits: ["ModelCoverage"])),
+    .unsafeFlags(["-sanitize-coverage=edge,trace-pc-guard"], .when(traits: ["ModelCoverageAFL"])),
 ]
 
 let package = Package(
@@ -20,11 +21,14 @@ let package = Package(
     ],
     // The fuzz packages' ModelCoverage (see Fuzzers/Package.swift): coverage in syspin's two models,
     // and here in each target's own entry point, so the empty target has its one counter.
-    traits: [.default(enabledTraits: ["ModelCoverage"]), .trait(name: "ModelCoverage")],
+    traits: [.default(enabledTraits: ["ModelCoverage"]), .trait(name: "ModelCoverage"), .trait(name: "ModelCoverageAFL")],
     dependencies: [
         .package(
             name: "syspin", path: "../..",
-            traits: ["LibElf", .trait(name: "ModelCoverage", condition: .when(traits: ["ModelCoverage"]))])
+            traits: [
+                "LibElf", .trait(name: "ModelCoverage", condition: .when(traits: ["ModelCoverage"])),
+                .trait(name: "ModelCoverageAFL", condition: .when(traits: ["ModelCoverageAFL"])),
+            ])
     ],
     targets: [
         .executableTarget(name: "FuzzEmpty", swiftSettings: entryCoverage),

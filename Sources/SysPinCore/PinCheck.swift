@@ -167,3 +167,38 @@ extension PinRegion: PinStorage {
     @inlinable
     public var siteSlots: ExactSiteSet? { exactSites }
 }
+
+#if ModelCoverage || ModelCoverageAFL
+/// The fuzz builds' coverage (the ModelCoverage and ModelCoverageAFL traits) instruments this module and the
+/// reference, not the harness; but an `@inlinable` generic is compiled into its caller's module,
+/// so a harness that calls `PinCheck.decide` carried the whole decision (R-PC-4..8, D-STRICT, the
+/// region policies) in code no counter saw. These non-generic overloads for the production storage,
+/// which overload resolution prefers, keep the decision compiled here, where it is counted. They
+/// exist only in that build: the plain build, the CLI and the benchmarks inline the check as before.
+extension PinCheck {
+    @inline(never)
+    public static func check(
+        libc: PinRegion?, main: PinRegion?, sigtramp: UInt64?, addr: UInt64, code: UInt32,
+        mask: UInt64, policy: PinPolicy = .openbsd, trusted: TrustedText = TrustedText()
+    ) -> Verdict {
+        generic(libc, main, sigtramp, addr, code, mask, policy, trusted).verdict
+    }
+
+    @inline(never)
+    public static func decide(
+        libc: PinRegion?, main: PinRegion?, sigtramp: UInt64?, addr: UInt64, code: UInt32,
+        mask: UInt64, policy: PinPolicy = .openbsd, trusted: TrustedText = TrustedText()
+    ) -> PinDecision {
+        generic(libc, main, sigtramp, addr, code, mask, policy, trusted)
+    }
+
+    /// The generic `decide` (inside a generic context the overloads above do not apply).
+    @inline(__always)
+    private static func generic<R: PinStorage>(
+        _ libc: R?, _ main: R?, _ sigtramp: UInt64?, _ addr: UInt64, _ code: UInt32, _ mask: UInt64,
+        _ policy: PinPolicy, _ trusted: TrustedText
+    ) -> PinDecision {
+        decide(libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: code, mask: mask, policy: policy, trusted: trusted)
+    }
+}
+#endif

@@ -16,11 +16,15 @@ fuzz_targets() {
 }
 
 # fuzz_coverage_scope PACKAGE: "models" when the fuzz package's manifest declares the
-# ModelCoverage trait (Fuzzers/, Benchmarks/FuzzCeiling/: the trait puts libFuzzer's coverage flags
-# on syspin's two models, SysPinCore and SysPinReference, and on nothing else), else "all" (every
-# module instrumented: ci/test-workflow's fixture).
+# ModelCoverage and ModelCoverageAFL traits (Fuzzers/, Benchmarks/FuzzCeiling/: the traits put
+# libFuzzer's, or AFL++'s, coverage flags on syspin's two models, SysPinCore and SysPinReference,
+# and on nothing else), else "all" (every module instrumented: ci/test-workflow's fixture).
 fuzz_coverage_scope() {
-    if grep -q '"ModelCoverage"' "$1/Package.swift" 2>/dev/null; then echo models; else echo all; fi
+    if grep -q '"ModelCoverage"' "$1/Package.swift" 2>/dev/null && grep -q '"ModelCoverageAFL"' "$1/Package.swift"; then
+        echo models
+    else
+        echo all
+    fi
 }
 
 # fuzz_swift_flags MODE [SCOPE]: the swift build flags of the fuzz build recipe.
@@ -49,20 +53,25 @@ fuzz_coverage_scope() {
 #                             FuzzTargets.all is built by appends for the same reason (see there).
 #   coverage                  libFuzzer + source-based coverage (ClusterFuzzLite's coverage build)
 #                             of every module: the package's default traits (ModelCoverage) off.
-#   afl                       ASan + trace-pc-guard edges in every module, no libFuzzer: the
-#                             objects that fuzz_link_afl links with AFL++'s runtime and driver
-#                             (default traits off likewise).
+#   afl                       ASan + trace-pc-guard edges, no libFuzzer: the objects that
+#                             fuzz_link_afl links with AFL++'s runtime and driver. SCOPE models:
+#                             the edges in the two models only (the ModelCoverageAFL trait, in
+#                             place of the default ModelCoverage), as the libFuzzer build counts
+#                             them; SCOPE all: in every module.
 fuzz_swift_flags() {
     # models: the trait instruments the two models (libFuzzer modes) or is turned off (the others).
     local cov="-Xswiftc -sanitize=fuzzer,$1 -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table" notraits=
-    [[ ${2:-all} == models ]] && cov="-Xswiftc -sanitize=$1" notraits=--disable-default-traits
+    local afl="-Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-pc-guard"
+    # --traits names the traits to enable instead of the defaults.
+    [[ ${2:-all} == models ]] && cov="-Xswiftc -sanitize=$1" notraits=--disable-default-traits \
+        afl="-Xswiftc -sanitize=address --traits ModelCoverageAFL"
     case $1 in
     address | thread)
         echo "--sanitize=fuzzer $cov" \
             "-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -Xfrontend -Xswiftc -internalize-at-link" \
             "-Xswiftc -use-ld=lld -Xlinker -z -Xlinker start-stop-gc" ;;
     coverage) echo "-Xswiftc -profile-generate -Xswiftc -profile-coverage-mapping --sanitize=fuzzer -Xswiftc -sanitize=fuzzer $notraits" ;;
-    afl) echo "-Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-pc-guard $notraits" ;;
+    afl) echo "$afl" ;;
     *) echo "fuzz_swift_flags: unknown mode $1" >&2; return 1 ;;
     esac
 }
