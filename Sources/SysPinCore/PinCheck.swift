@@ -169,12 +169,13 @@ extension PinRegion: PinStorage {
 }
 
 #if ModelCoverage || ModelCoverageAFL
-/// The fuzz builds' coverage (the ModelCoverage and ModelCoverageAFL traits) instruments this module and the
-/// reference, not the harness; but an `@inlinable` generic is compiled into its caller's module,
-/// so a harness that calls `PinCheck.decide` carried the whole decision (R-PC-4..8, D-STRICT, the
-/// region policies) in code no counter saw. These non-generic overloads for the production storage,
-/// which overload resolution prefers, keep the decision compiled here, where it is counted. They
-/// exist only in that build: the plain build, the CLI and the benchmarks inline the check as before.
+/// The fuzz builds' coverage (the ModelCoverage and ModelCoverageAFL traits) instruments this
+/// module and the reference, not the harness; but an `@inlinable` generic is compiled into its
+/// caller's module, so a harness that calls `PinCheck.decide` carried the whole decision
+/// (R-PC-4..8, D-STRICT, the region policies) in code no counter saw. These non-generic overloads
+/// for the production storage, which overload resolution prefers, keep the decision compiled
+/// here, where it is counted (`ci/fuzz-counted` checks it). They exist only in those builds: the
+/// plain build, the CLI and the benchmarks inline the check as before.
 extension PinCheck {
     @inline(never)
     public static func check(

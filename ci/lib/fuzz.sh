@@ -59,7 +59,8 @@ fuzz_coverage_scope() {
 #                             place of the default ModelCoverage), as the libFuzzer build counts
 #                             them; SCOPE all: in every module.
 fuzz_swift_flags() {
-    # models: the trait instruments the two models (libFuzzer modes) or is turned off (the others).
+    # models: ModelCoverage (the default trait) instruments the two models for libFuzzer,
+    # ModelCoverageAFL for AFL++; the coverage mode turns both off.
     local cov="-Xswiftc -sanitize=fuzzer,$1 -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table" notraits=
     local afl="-Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-pc-guard"
     # --traits names the traits to enable instead of the defaults.
