@@ -199,7 +199,9 @@ extension PinCheck {
         _ libc: R?, _ main: R?, _ sigtramp: UInt64?, _ addr: UInt64, _ code: UInt32, _ mask: UInt64,
         _ policy: PinPolicy, _ trusted: TrustedText
     ) -> PinDecision {
-        decide(libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: code, mask: mask, policy: policy, trusted: trusted)
+        decide(
+            libc: libc, main: main, sigtramp: sigtramp, addr: addr, code: code, mask: mask, policy: policy,
+            trusted: trusted)
     }
 }
 #endif
