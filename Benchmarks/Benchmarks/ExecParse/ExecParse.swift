@@ -99,7 +99,7 @@ func loadMainPass(_ images: [Image]) -> Int {
     for img in images {
         if case .success(let plan) = ExecLoaders.loadMain(img.bytes, arch: img.arch, base: 0x1000_0000) {
             // The pins array's count read through the stored properties: `plan.region?.npins`
-            // (and `?.region?.npins`, `?.region?.start`) copies the whole PinLayout or PinRegion
+            // (and `plan.pinLayout?.region?.npins` or `?.start`) copies the whole PinLayout or PinRegion
             // out of the plan first, a retain, a release and an outlined copy and destroy per
             // image (about 370 instructions, callgrind) that the harness, not loadMain, spends.
             acc &+= plan.image.phdrs.count &+ (plan.pinLayout?.region?.pins.count ?? 0)
