@@ -354,6 +354,22 @@ struct ExecProgramHeaderRulesTests {
         #expect(Self.verdict(Self.withoutNote.appending(.openBSDNote(endian: .little)).appending(unreadable)) == .ok)
     }
 
+    @Test("R-ELF-12: the first OpenBSD note decides; nothing after it in the scan can undo it")
+    func firstNoteDecides() {
+        let openbsd = Self.note(name: Array("OpenBSD\0".utf8))
+        // In the same segment: 80 empty notes after it, then a note whose sizes run past the
+        // segment (the walk would break there); then an unreadable PT_NOTE.
+        let empties = [UInt8](repeating: 0, count: 12 * 80)
+        let runaway = Self.note(name: [UInt8](repeating: 0x41, count: 8)).enumerated().map { $0.offset == 4 ? 0xFF : $0.element }
+        var unreadable = ElfBuilder.Segment.openBSDNote(endian: .little)
+        unreadable.offsetOverride = 1 << 20
+        let b = Self.withoutNote.appending(.payload(.note, openbsd + empties + runaway, align: 4)).appending(unreadable)
+        #expect(Self.verdict(b) == .ok)
+        // The same segment without the OpenBSD note: the walk finds none and the exec fails.
+        let none = Self.withoutNote.appending(.payload(.note, empties + runaway, align: 4)).appending(unreadable)
+        #expect(Self.verdict(none) == .fail(.ENOEXEC, "R-ELF-12"))
+    }
+
     @Test("R-ELF-12: a zero-byte PT_NOTE is read (zero bytes) wherever it points, and the scan goes on")
     func emptyNoteAnywhere() {
         let empty = raw(.note, offset: 1 << 20, filesz: 0, memsz: 0, align: 4)
