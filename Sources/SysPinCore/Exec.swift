@@ -100,8 +100,8 @@ public enum ExecRules {
     /// the C string "OpenBSD" (namesz ≥ 7; the NUL may lie in the name's padding). The note type
     /// and the padding are not checked. A note segment that cannot be read ends the scan with no
     /// error of its own: the answer is whether a note was found before it. So the first note found
-    /// decides: nothing after it can change the answer, and the scan returns there (a segment of
-    /// empty notes after the OpenBSD one cost a walk of up to 85 more).
+    /// decides: nothing after it can change the answer, and the scan returns there instead of
+    /// walking the rest of the segment and the segments after it.
     ///
     /// Decision D-NOTE-ROUND: the kernel rounds namesz and descsz up to 4 with `roundup(x,
     /// sizeof(Elf_Word))`, whose divisor is a size_t, and sums the note size in size_t: pointer

@@ -360,7 +360,7 @@ struct ExecProgramHeaderRulesTests {
         // In the same segment: 80 empty notes after it, then a note whose sizes run past the
         // segment (the walk would break there); then an unreadable PT_NOTE.
         let empties = [UInt8](repeating: 0, count: 12 * 80)
-        let runaway = Self.note(name: [UInt8](repeating: 0x41, count: 8)).enumerated().map { $0.offset == 4 ? 0xFF : $0.element }
+        let runaway = Self.note(namesz: 8, name: [UInt8](repeating: 0x41, count: 8), descsz: 0xFF)
         var unreadable = ElfBuilder.Segment.openBSDNote(endian: .little)
         unreadable.offsetOverride = 1 << 20
         let b = Self.withoutNote.appending(.payload(.note, openbsd + empties + runaway, align: 4)).appending(unreadable)
